@@ -1,0 +1,155 @@
+"""omninb.status: reason normalisation, answers → frames, and polling on the sandbox."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from omninb.status import (
+    EVENT_COLUMNS,
+    JOB_COLUMNS,
+    collect_status,
+    job_ids,
+    normalise_reason,
+    report_from_answers,
+)
+
+# The three status answers printed in the vendor reference, verbatim.
+REFERENCE = json.loads((Path(__file__).parent / "data" / "reference_status.json").read_text())
+
+
+# --- reason normalisation -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("message", "reason"),
+    [
+        # the reference's own event messages: a numeric and an alphanumeric product id
+        ("No product is found for product ID 6024383", "No product is found for product ID {}"),
+        ("No product is found for product ID product3", "No product is found for product ID {}"),
+        # the reference's import answer and job name
+        (
+            "Total records = 2. Success = 1. Failed = 1",
+            "Total records = {}. Success = {}. Failed = {}",
+        ),
+        (
+            "No product is found for product ID content__662.",
+            "No product is found for product ID {}.",
+        ),
+        ("currency 'XYZ' is not an ISO 4217 code", "currency {} is not an ISO 4217 code"),
+        ("dateTime 2022-04-25T12:21:55 has no UTC offset", "dateTime {} has no UTC offset"),
+        ("Unknown job f29dd805-0156-11ee-ad68-7d780afc9f2c", "Unknown job {}"),
+        (
+            "No product is found for product IDs 1, 2 and 3",
+            "No product is found for product IDs {}",
+        ),
+        ("unitPrice -3.5 is negative", "unitPrice {} is negative"),
+        ("userId is missing", "userId is missing"),
+    ],
+)
+def test_normalise_reason_takes_varying_values_out(message, reason):
+    assert normalise_reason(message) == reason
+
+
+def test_reference_messages_of_different_products_group_as_one_reason():
+    messages = [e["message"] for a in REFERENCE.values() for e in a["result"]]
+    assert len(set(messages)) == 2
+    assert {normalise_reason(m) for m in messages} == {"No product is found for product ID {}"}
+
+
+@pytest.mark.parametrize("missing", [None, float("nan"), 42])
+def test_normalise_reason_of_a_non_message_is_empty(missing):
+    assert normalise_reason(missing) == ""
+
+
+# --- answers → frames -------------------------------------------------------------------
+
+
+def test_reference_answers_become_one_job_row_each():
+    report = report_from_answers({a["summary"]["job-id"]: a for a in REFERENCE.values()})
+    jobs = report.jobs.set_index("jobId")
+    assert list(report.jobs.columns[: len(JOB_COLUMNS)]) == list(JOB_COLUMNS)
+    warned = jobs.loc["63d13c0d-0167-11ee-b91c-b9178e343914"]
+    assert (warned["status"], warned["total"], warned["success"], warned["failed"]) == (
+        "PROCESSING_WITH_WARNING",
+        2,
+        1,
+        1,
+    )
+    assert (warned["mode"], warned["type"]) == ("online", "orders")
+    assert warned["created"] == pd.Timestamp("2023-06-02T17:03:26.298010900Z")
+    assert jobs["final"].all() and report.complete
+
+
+def test_reference_events_become_rows_with_order_and_reason():
+    answer = REFERENCE["FAILED"]
+    report = report_from_answers({"08ec06c1-0163-11ee-b91c-b9178e343914": answer})
+    events = report.events
+    assert list(events.columns[: len(EVENT_COLUMNS)]) == list(EVENT_COLUMNS)
+    row = events.iloc[0]
+    assert (row["level"], row["orderId"], row["mode"], row["type"]) == (
+        "WARNING",
+        "95189138",
+        "offline",
+        "orders",
+    )
+    assert row["reason"] == "No product is found for product ID {}"
+    # the event's own fields are kept; its top-level "type" does not clobber attributes.type
+    assert row["eventType"] == "Application" and row["taskId"].startswith("08ef8932")
+    assert row["timestamp"] == pd.Timestamp("2023-06-02T16:32:15.838009900Z")
+
+
+def test_unknown_fields_and_statuses_are_kept_not_crashed_on():
+    answer = copy.deepcopy(REFERENCE["PROCESSING_WITH_WARNING"])
+    answer["summary"]["job-status"] = "QUEUED_FOR_REVIEW"
+    answer["summary"]["shard"] = "eu-1"
+    answer["result"][0]["attributes"]["lineNumber"] = 3
+    answer["result"][0]["attributes"]["type"] = "orders"
+    answer["result"][0]["newField"] = {"nested": True}
+    answer["result"].append({"message": "odd", "timestamp": "yesterday"})
+    report = report_from_answers({"j": answer})
+    assert report.jobs.loc[0, "status"] == "QUEUED_FOR_REVIEW"
+    assert report.jobs.loc[0, "shard"] == "eu-1"
+    assert not report.jobs.loc[0, "final"] and report.pending == [
+        "63d13c0d-0167-11ee-b91c-b9178e343914"
+    ]
+    assert report.events.loc[0, "lineNumber"] == 3
+    assert report.events.loc[0, "newField"] == {"nested": True}
+    # an unparseable timestamp is shown as sent, not turned into NaT or an exception
+    assert report.events["timestamp"].tolist()[1] == "yesterday"
+
+
+def test_counts_fall_back_to_the_job_name_when_baggage_is_missing():
+    answer = copy.deepcopy(REFERENCE["FAILED"])
+    del answer["summary"]["job"]["baggage"]
+    jobs = report_from_answers({"j": answer}).jobs
+    assert jobs.loc[0, ["total", "success", "failed"]].tolist() == [1, 0, 1]
+
+
+def test_a_job_that_could_not_be_read_is_a_row_with_its_error():
+    report = report_from_answers({}, errors={"nope": "job nope was not found"})
+    assert report.jobs.loc[0, "jobId"] == "nope"
+    assert report.jobs.loc[0, "error"] == "job nope was not found"
+    assert report.pending == ["nope"] and "pending=1" in repr(report)
+
+
+def test_empty_report_has_the_contract_columns():
+    report = report_from_answers({})
+    assert list(report.jobs.columns[:9]) == list(JOB_COLUMNS)
+    assert list(report.events.columns) == list(EVENT_COLUMNS)
+    assert report.complete and "<table" in report._repr_html_()
+
+
+def test_job_ids_are_distinct_in_order():
+    assert job_ids(["b", "a", "b", None, ""]) == ["b", "a"]
+    assert job_ids("single") == ["single"]
+
+
+@pytest.mark.parametrize("bad", [{"timeout": -1}, {"poll_interval": -0.1}, {"max_workers": 0}])
+def test_collect_status_refuses_nonsense_settings(bad):
+    with pytest.raises(ValueError, match="collect_status needs"):
+        collect_status(None, ["j"], **bad)  # type: ignore[arg-type]
