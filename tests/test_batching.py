@@ -1,0 +1,165 @@
+"""batching.pack / split: limits held on the exact compressed bytes, order kept, batches full."""
+
+from __future__ import annotations
+
+import gzip
+import itertools
+import json
+import random
+import zlib
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from omninb.batching import Batch, Oversize, encode, pack, split
+
+
+def _order(i: int, lines: int = 2, noise: int = 0, seed: int = 0) -> dict:
+    rnd = random.Random(seed * 1_000_003 + i)
+    return {
+        "id": str(i),
+        "userId": f"user{i % 7}",
+        "dateTime": "2022-04-25T12:21:55+09:00",
+        "emailHash": "".join(rnd.choice("0123456789abcdef") for _ in range(noise)),
+        "lineItems": [
+            {"productId": str(rnd.randrange(10**6)), "quantity": 1, "unitPrice": 2.5}
+            for _ in range(lines)
+        ],
+    }
+
+
+def _gz(records) -> bytes:
+    zipper = zlib.compressobj(6, zlib.DEFLATED, 31)
+    return zipper.compress(b"[" + b",".join(encode(r) for r in records) + b"]") + zipper.flush()
+
+
+def _decoded(batch: Batch) -> list:
+    return json.loads(gzip.decompress(batch.body))
+
+
+def test_small_orders_fill_batches_of_max_records_in_order():
+    orders = [_order(i) for i in range(250)]
+    batches = list(pack(orders))
+    assert [len(b) for b in batches] == [100, 100, 50]
+    assert [k for b in batches for k in b.keys] == [str(i) for i in range(250)]
+    assert [r for b in batches for r in _decoded(b)] == orders
+
+
+def test_body_is_compact_gzip_json_with_valid_header():
+    batch = next(pack([_order(1)]))
+    assert batch.body[:2] == b"\x1f\x8b"
+    assert gzip.decompress(batch.body) == b"[" + encode(_order(1)) + b"]"
+    assert b", " not in gzip.decompress(batch.body)
+
+
+def test_byte_limit_holds_and_batches_are_as_full_as_it_allows():
+    # Random hex defeats compression, so the byte limit, not the count, cuts batches.
+    orders = [_order(i, noise=600) for i in range(60)]
+    limit = 5_000
+    batches = list(pack(orders, max_bytes=limit))
+    assert all(isinstance(b, Batch) for b in batches)
+    assert all(b.size <= limit and len(gzip.decompress(b.body)) > 0 for b in batches)
+    assert len(batches) > 3
+    for batch, following in itertools.pairwise(batches):
+        # the next record would not have fitted: the batch is as full as allowed
+        assert len(_gz((*batch.records, following.records[0]))) > limit
+    assert [r for b in batches for r in _decoded(b)] == orders
+
+
+def test_measured_size_is_the_size_of_the_bytes_sent():
+    orders = [_order(i, noise=300, lines=5) for i in range(40)]
+    for batch in pack(orders, max_bytes=3_000):
+        assert isinstance(batch, Batch)
+        assert batch.size == len(batch.body) <= 3_000
+        assert _decoded(batch) == list(batch.records)
+
+
+def test_oversize_order_is_reported_not_sent_and_packing_continues():
+    orders = [_order(0), _order(1, noise=20_000), _order(2), _order(3)]
+    items = list(pack(orders, max_bytes=2_000))
+    over = [i for i in items if isinstance(i, Oversize)]
+    assert len(over) == 1 and over[0].key == "1"
+    assert over[0].size > 2_000
+    sent = [k for i in items if isinstance(i, Batch) for k in i.keys]
+    assert sent == ["0", "2", "3"]
+
+
+def test_oversize_size_is_the_gzip_size_of_the_order_alone():
+    big = _order(9, noise=5_000)
+    [item] = list(pack([big], max_bytes=1_000))
+    assert isinstance(item, Oversize)
+    assert item.size == len(_gz([big]))
+
+
+def test_returns_are_keyed_by_return_id():
+    returns = [{"orderId": "7", "returnId": f"r{i}", "lineItems": []} for i in range(3)]
+    [batch] = list(pack(returns, key="returnId"))
+    assert batch.keys == ("r0", "r1", "r2")
+
+
+def test_missing_key_raises_key_error():
+    with pytest.raises(KeyError):
+        list(pack([{"userId": "u"}]))
+
+
+def test_nan_is_refused():
+    with pytest.raises(ValueError):
+        list(pack([{"id": "1", "unitPrice": float("nan")}]))
+
+
+def test_limits_must_be_positive():
+    with pytest.raises(ValueError, match="positive"):
+        list(pack([], max_records=0))
+
+
+def test_non_ascii_text_is_sent_as_utf8():
+    batch = next(pack([{"id": "1", "storeId": "東京"}]))
+    assert "東京".encode() in gzip.decompress(batch.body)
+
+
+def test_pack_is_lazy():
+    def endless():
+        i = 0
+        while True:
+            yield _order(i)
+            i += 1
+
+    first = next(pack(endless(), max_records=10))
+    assert first.keys == tuple(str(i) for i in range(10))
+
+
+def test_split_halves_keep_order_and_are_valid_bodies():
+    batch = next(pack([_order(i) for i in range(7)]))
+    first, second = split(batch)
+    assert first.keys == ("0", "1", "2", "3") and second.keys == ("4", "5", "6")
+    assert _decoded(first) + _decoded(second) == list(batch.records)
+
+
+def test_split_of_one_record_raises_naming_the_order():
+    batch = next(pack([_order(42)]))
+    with pytest.raises(ValueError, match="42"):
+        split(batch)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    sizes=st.lists(st.integers(min_value=0, max_value=3_000), min_size=0, max_size=60),
+    max_records=st.integers(min_value=1, max_value=25),
+    max_bytes=st.integers(min_value=200, max_value=8_000),
+)
+def test_property_limits_order_and_completeness(sizes, max_records, max_bytes):
+    orders = [_order(i, lines=1, noise=n, seed=7) for i, n in enumerate(sizes)]
+    items = list(pack(orders, max_records=max_records, max_bytes=max_bytes))
+    seen: list[str] = []
+    for item, following in zip(items, [*items[1:], None], strict=False):
+        if isinstance(item, Oversize):
+            assert item.size > max_bytes
+            seen.append(item.key)
+            continue
+        assert 1 <= len(item) <= max_records and item.size <= max_bytes
+        assert _decoded(item) == list(item.records)
+        if isinstance(following, Batch) and len(item) < max_records:
+            assert len(_gz((*item.records, following.records[0]))) > max_bytes
+        seen.extend(item.keys)
+    assert seen == [str(i) for i in range(len(sizes))]

@@ -1,0 +1,151 @@
+"""throttle: the sliding-window rule, smooth pacing and the adaptive margin, on a fake clock."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+
+import pytest
+
+from omninb.throttle import Throttle, next_send_time, relaxed_margin
+
+
+class FakeClock:
+    """A clock that only moves when someone sleeps."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.lock = threading.Lock()
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        with self.lock:
+            self.now = max(self.now, self.now + seconds)
+
+
+def _max_in_window(sends: list[tuple[float, int]], window: float) -> int:
+    times = sorted(sends)
+    return max(sum(n for t, n in times if start <= t < start + window) for start, _ in times)
+
+
+def test_first_send_goes_now():
+    assert next_send_time([], 1, now=3.0, rate=100) == 3.0
+
+
+def test_full_batches_go_one_span_apart():
+    assert next_send_time([(0.0, 100)], 100, now=0.1, rate=100, margin=0.02) == pytest.approx(1.02)
+
+
+def test_partial_batches_share_a_window():
+    # 40 then 60 fit one window; pacing spaces them by 40% of the span
+    assert next_send_time([(0.0, 40)], 60, now=0.0, rate=100, margin=0.0) == pytest.approx(0.4)
+
+
+def test_window_rule_waits_for_enough_records_to_expire():
+    history = [(0.0, 30), (0.3, 30), (0.6, 30)]
+    # 90 in flight; 50 more need the first two sends out of the window
+    assert next_send_time(history, 50, now=0.9, rate=100, margin=0.0) == pytest.approx(1.3)
+
+
+def test_singles_are_paced_evenly():
+    history: list[tuple[float, int]] = []
+    for _ in range(5):
+        history.append((next_send_time(history, 1, now=0.0, rate=100, margin=0.0), 1))
+    assert [round(t, 6) for t, _ in history] == [0.0, 0.01, 0.02, 0.03, 0.04]
+
+
+def test_rule_refuses_impossible_sends():
+    with pytest.raises(ValueError, match="101"):
+        next_send_time([], 101, now=0.0, rate=100)
+    with pytest.raises(ValueError):
+        next_send_time([], 0, now=0.0, rate=100)
+
+
+def test_relaxed_margin_halves_per_quiet_period_down_to_base():
+    assert relaxed_margin(0.08, 0.01, quiet_for=9.9, quiet=10.0) == 0.08
+    assert relaxed_margin(0.08, 0.01, quiet_for=10.0, quiet=10.0) == 0.04
+    assert relaxed_margin(0.08, 0.01, quiet_for=1e9, quiet=10.0) == 0.01
+    with pytest.raises(ValueError, match="quiet"):
+        relaxed_margin(0.1, 0.01, quiet_for=1.0, quiet=0.0)
+
+
+def test_throttle_keeps_every_window_under_the_rate_with_mixed_sizes():
+    clock = FakeClock()
+    throttle = Throttle(rate=100, margin=0.01, clock=clock, sleep=clock.sleep)
+    sizes = [100, 37, 63, 1, 1, 98, 100, *([1] * 150), 50, 50]
+    sends = [(throttle.acquire(n), n) for n in sizes]
+    assert _max_in_window(sends, 1.01) <= 100
+    # and it is not needlessly slow: total records / elapsed stays near the rate
+    assert sum(sizes) / sends[-1][0] > 90
+
+
+def test_throttle_single_records_reach_the_rate_without_bursts():
+    clock = FakeClock()
+    throttle = Throttle(rate=100, margin=0.01, clock=clock, sleep=clock.sleep)
+    times = [throttle.acquire(1) for _ in range(300)]
+    gaps = {round(b - a, 6) for a, b in itertools.pairwise(times)}
+    assert gaps == {0.0101}
+
+
+def test_concurrent_acquirers_get_distinct_slots():
+    clock = FakeClock()
+    throttle = Throttle(rate=100, margin=0.0, clock=clock, sleep=lambda s: None)
+    slots: list[float] = []
+    lock = threading.Lock()
+
+    def worker() -> None:
+        for _ in range(25):
+            when = throttle.acquire(1)
+            with lock:
+                slots.append(when)
+
+    threads = [threading.Thread(target=worker) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(round(s, 6) for s in slots) == [round(i * 0.01, 6) for i in range(200)]
+
+
+def test_penalize_widens_once_per_burst_and_quiet_relaxes():
+    clock = FakeClock()
+    throttle = Throttle(rate=100, margin=0.01, quiet=10.0, clock=clock, sleep=clock.sleep)
+    throttle.penalize()
+    throttle.penalize()  # another answer from the same congestion
+    assert throttle.margin == 0.02
+    clock.now = 2.0
+    throttle.penalize()
+    assert throttle.margin == 0.04
+    clock.now = 12.0
+    throttle.acquire(1)
+    assert throttle.margin == 0.02
+    clock.now = 40.0
+    throttle.acquire(1)
+    assert throttle.margin == 0.01
+
+
+def test_penalize_is_bounded_and_widened_margin_slows_batches():
+    clock = FakeClock()
+    throttle = Throttle(rate=100, margin=0.01, max_margin=0.16, clock=clock, sleep=clock.sleep)
+    for step in range(10):
+        clock.now = step * 2.0
+        throttle.penalize()
+    assert throttle.margin == 0.16
+    first = throttle.acquire(100)
+    assert throttle.acquire(100) - first == pytest.approx(1.16)
+
+
+def test_no_rate_means_no_waiting():
+    clock = FakeClock()
+    throttle = Throttle(rate=None, clock=clock, sleep=clock.sleep)
+    assert [throttle.acquire(100) for _ in range(5)] == [0.0] * 5
+
+
+def test_throttle_refuses_bad_settings():
+    with pytest.raises(ValueError, match="rate"):
+        Throttle(rate=0)
+    with pytest.raises(ValueError, match="margin"):
+        Throttle(margin=0.5, max_margin=0.2)
+    assert "margin=0.010" in repr(Throttle())
