@@ -1,0 +1,217 @@
+"""Matplotlib charts of a push: failure reasons, outcomes by store or day, throughput.
+
+Each function takes an optional ``ax`` (draw into your own figure) and returns
+the Axes it drew on. matplotlib is imported inside the functions, so
+``import omninb`` stays light; on a machine without a display (a server, CI)
+the Agg backend is chosen so nothing tries to open a window.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import textwrap
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+__all__ = ["OUTCOME_COLORS", "failure_reasons", "outcomes", "throughput"]
+
+# Fixed colours so an outcome looks the same in every chart and in the dashboard.
+OUTCOME_COLORS = {
+    "accepted": "#2e7d32",
+    "rejected": "#c62828",
+    "invalid": "#ef6c00",
+    "not sent": "#757575",
+    "uncertain": "#6a1b9a",
+}
+_FAILED = ("rejected", "invalid", "not sent", "uncertain")
+_REJECTING = ("WARNING", "ERROR", "FATAL")
+
+
+def _axes(ax: Axes | None, size: tuple[float, float]) -> Axes:
+    if ax is not None:
+        return ax
+    import matplotlib
+
+    headless = sys.platform.startswith("linux") and not os.environ.get("DISPLAY")
+    if headless and not os.environ.get("MPLBACKEND") and "matplotlib.pyplot" not in sys.modules:
+        matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    _, new_ax = plt.subplots(figsize=size, layout="constrained")
+    return new_ax
+
+
+def _reason_counts(frame: pd.DataFrame, top: int) -> pd.Series:
+    if "outcome" in frame:  # a reconcile() frame: one row per failed order
+        picked = frame[frame["outcome"].astype(str).isin(_FAILED)]
+    else:  # a StatusReport.events frame: one row per rejecting event
+        picked = frame[frame["level"].astype("string").str.upper().isin(_REJECTING)]
+    reasons = picked["reason"].astype("string").fillna("").replace("", "(no reason given)")
+    counts = reasons.value_counts()
+    if len(counts) > top:
+        rest = counts.iloc[top - 1 :]
+        counts = pd.concat(
+            [counts.iloc[: top - 1], pd.Series({f"{len(rest)} other reasons": rest.sum()})]
+        )
+    return counts
+
+
+def failure_reasons(frame: pd.DataFrame, ax: Axes | None = None, top: int = 12) -> Axes:
+    """Horizontal bars: how often each failure reason occurs, the most frequent on top.
+
+    ``frame`` is ``StatusReport.events`` (counts rejecting events) or a
+    ``reconcile`` frame (counts orders that did not land, invalid ones included).
+    Beyond ``top`` reasons the rest are summed into one bar.
+
+    Example:
+        >>> ax = failure_reasons(status.events)  # doctest: +SKIP
+        >>> ax.figure.savefig("reasons.png")  # doctest: +SKIP
+
+    Raises:
+        KeyError: ``frame`` has neither ``outcome`` nor ``level``, or has no ``reason``.
+    """
+    counts = _reason_counts(frame, max(top, 2))
+    ax = _axes(ax, (9, 1.6 + 0.45 * max(len(counts), 1)))
+    unit = "orders" if "outcome" in frame else "events"
+    ax.set_title("Failure reasons")
+    ax.set_xlabel(f"number of {unit}")
+    if counts.empty:
+        ax.text(0.5, 0.5, "No failures", ha="center", va="center", transform=ax.transAxes)
+        ax.set_yticks([])
+        return ax
+    labels = [textwrap.fill(str(r), 50) for r in counts.index]
+    bars = ax.barh(labels, counts.to_numpy(), color=OUTCOME_COLORS["rejected"])
+    ax.invert_yaxis()  # most frequent first, read top-down
+    ax.bar_label(bars, padding=3)
+    ax.margins(x=0.12)
+    return ax
+
+
+def _day(values: pd.Series) -> pd.Series:
+    """The local calendar day of each order (its own offset, not UTC)."""
+    if isinstance(values.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(values):
+        return values.dt.strftime("%Y-%m-%d")
+    return values.map(lambda v: pd.Timestamp(v).strftime("%Y-%m-%d") if pd.notna(v) else "unknown")
+
+
+def _pivot(frame: pd.DataFrame, by: str, measure: str, top: int) -> pd.DataFrame:
+    keys = _day(frame["dateTime"]) if by == "day" else frame[by].astype("string").fillna("unknown")
+    values = frame["value"] if measure == "value" else pd.Series(1, index=frame.index)
+    table = values.groupby([keys, frame["outcome"].astype(str)]).sum().unstack(fill_value=0)
+    table = table.reindex(columns=[o for o in OUTCOME_COLORS if o in table.columns])
+    if by == "day":
+        return table.sort_index()
+    table = table.loc[table.sum(axis=1).sort_values(ascending=False).index]
+    if len(table) > top:
+        rest = table.iloc[top - 1 :].sum().rename(f"{len(table) - top + 1} other stores")
+        table = pd.concat([table.iloc[: top - 1], rest.to_frame().T])
+    return table
+
+
+def outcomes(
+    frame: pd.DataFrame,
+    by: str = "storeId",
+    ax: Axes | None = None,
+    measure: str = "count",
+    top: int = 20,
+) -> Axes:
+    """Stacked bars of order outcomes per store (``by="storeId"``) or per day (``by="day"``).
+
+    ``measure="value"`` stacks order value (quantity × unitPrice) instead of
+    order counts: what did not land, and what it was worth. Stores are sorted
+    by total, the ``top`` largest shown and the rest summed; days in order.
+
+    Example:
+        >>> ax = outcomes(df.omni.reconcile(result, status), by="day")  # doctest: +SKIP
+
+    Raises:
+        ValueError: ``by`` is not "storeId" or "day", or ``measure`` not "count" or "value".
+    """
+    if by not in ("storeId", "day") or measure not in ("count", "value"):
+        raise ValueError(
+            f"outcomes() takes by='storeId'|'day' and measure='count'|'value', not {by!r}, {measure!r}"
+        )
+    table = _pivot(frame, by, measure, max(top, 2))
+    ax = _axes(ax, (max(6.0, 0.5 * len(table) + 3), 4.5))
+    bottom = np.zeros(len(table))
+    for outcome in table.columns:
+        heights = table[outcome].to_numpy(dtype=float)
+        ax.bar(
+            table.index.astype(str),
+            heights,
+            bottom=bottom,
+            label=outcome,
+            color=OUTCOME_COLORS[outcome],
+        )
+        bottom += heights
+    where = "store" if by == "storeId" else "day"
+    ax.set_title(f"Order outcomes by {where}")
+    ax.set_xlabel(where)
+    ax.set_ylabel("orders" if measure == "count" else "order value (quantity × unitPrice)")
+    if len(table) > 5:  # long labels would overlap: slant them, anchored at the tick
+        ax.tick_params(axis="x", labelrotation=40)
+        for label in ax.get_xticklabels():
+            label.set(ha="right", rotation_mode="anchor")
+    ax.yaxis.set_major_formatter("{x:,.0f}")
+    if len(table.columns):
+        ax.legend(title="outcome", loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    return ax
+
+
+def _window(duration: float) -> float:
+    # Requests leave about once a second, so 1-second bins alias into 0/200 spikes
+    # on anything but a short push: average over 5 s or more, at most ~300 points.
+    return 1.0 if duration < 30 else max(5.0, float(np.ceil(duration / 300)))
+
+
+def _per_second(requests: pd.DataFrame) -> tuple[pd.Series, float]:
+    sent = requests.dropna(subset=["sent_at"])
+    start = sent["sent_at"].min()
+    seconds = (sent["sent_at"] - start).dt.total_seconds()
+    window = _window(float(seconds.max()))
+    bins = np.floor(seconds / window) * window
+    counts = pd.to_numeric(sent["orders"], errors="coerce").fillna(0).groupby(bins).sum()
+    full = np.arange(0, bins.max() + window, window)
+    return counts.reindex(full, fill_value=0) / window, window
+
+
+def throughput(requests: pd.DataFrame, rate: float | None = 100, ax: Axes | None = None) -> Axes:
+    """Orders sent per second over the push, against the API's rate cap.
+
+    ``requests`` is ``PushResult.requests`` (``sent_at`` and ``orders``). Long
+    pushes are averaged over wider windows so the line stays readable.
+
+    Example:
+        >>> ax = throughput(result.requests, rate=100)  # doctest: +SKIP
+
+    Raises:
+        KeyError: ``requests`` lacks ``sent_at`` or ``orders``.
+    """
+    ax = _axes(ax, (9, 4))
+    ax.set_title("Push throughput")
+    ax.set_ylabel("orders per second")
+    ax.set_xlabel("seconds since the first request")
+    if requests["sent_at"].notna().any():
+        per_second, window = _per_second(requests)
+        label = "orders sent" + (f" ({window:g} s average)" if window > 1 else "")
+        # repeat the last value at the window's end so the last step is drawn too
+        x = [*per_second.index, per_second.index[-1] + window]
+        y = [*per_second.to_numpy(), per_second.iloc[-1]]
+        ax.step(x, y, where="post", label=label)
+    if rate is not None:
+        ax.axhline(
+            rate,
+            color=OUTCOME_COLORS["rejected"],
+            linestyle="--",
+            label=f"rate cap ({rate:g} orders/s)",
+        )
+    ax.set_ylim(bottom=0, top=max(ax.get_ylim()[1], (rate or 0) * 1.15))
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(loc="lower right")
+    return ax
