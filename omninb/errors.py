@@ -94,6 +94,9 @@ class HTTPError(OmniError):
         request_no: the push request number, if the error belongs to one.
         order_ids: the ids of the orders in that request.
         job_id: the job id, for status calls.
+        attempts: how many times the request was sent before giving up, if known.
+        uncertain: True when some attempt's answer was lost after the request was
+            sent, so its records may have been stored although this error was raised.
     """
 
     hint = "Check the server's message above; retrying will not help until the cause is fixed."
@@ -107,8 +110,12 @@ class HTTPError(OmniError):
         request_no: int | None = None,
         order_ids: Iterable[str] | None = None,
         job_id: str | None = None,
+        attempts: int | None = None,
+        uncertain: bool = False,
     ) -> None:
         self.status_code = status_code
+        self.attempts = attempts
+        self.uncertain = uncertain
         self.server_message = server_message
         self.request_no = request_no
         self.order_ids = list(order_ids or [])
