@@ -73,11 +73,13 @@ def _order_facts(df: pd.DataFrame, key: str) -> pd.DataFrame:
             f"reconcile needs the record key column {key!r}; the frame has {list(df.columns)}"
         )
     frame = pd.DataFrame({"id": _keys(df[key]).to_numpy()})
+    # a return's original orderId is how the real status service names it
+    frame["orderId"] = _keys(df["orderId"]).to_numpy() if "orderId" in df else None
     for column in ("storeId", "dateTime"):
         frame[column] = df[column].to_numpy() if column in df else None
     frame["value"] = (_number(df, "quantity") * _number(df, "unitPrice")).to_numpy()
     grouped = frame.groupby("id", sort=False, dropna=False)
-    facts = grouped[["storeId", "dateTime"]].first()
+    facts = grouped[["orderId", "storeId", "dateTime"]].first()
     facts["value"] = grouped["value"].sum(min_count=1)
     return facts.reset_index()
 
@@ -86,19 +88,22 @@ def _joined(reasons: pd.Series) -> str:
     return "; ".join(dict.fromkeys(r for r in reasons if isinstance(r, str) and r))
 
 
-def _event_reasons(status: StatusReport | None) -> tuple[pd.Series, pd.Series]:
-    """Reasons per (jobId, orderId) from events naming an order, and per jobId from the others."""
+def _event_reasons(status: StatusReport | None, kind: str) -> tuple[pd.Series, pd.Series, str]:
+    """Reasons per (jobId, record) from events naming one, per jobId from the others, and
+    the event column that names the record."""
     empty = pd.Series(dtype=object)
     if status is None or status.events.empty:
-        return empty, empty
+        return empty, empty, "orderId"
     events = status.events[
         status.events["level"].astype("string").str.upper().isin(REJECTING_LEVELS)
     ]
-    named = events["orderId"].notna()
-    keyed = events[named].assign(orderId=_keys(events.loc[named, "orderId"].astype(object)))
-    by_order = keyed.groupby(["jobId", "orderId"])["reason"].agg(_joined)
+    # a return's event names its original orderId and, in the sandbox, its returnId too
+    column = "returnId" if kind == "returns" and "returnId" in events else "orderId"
+    named = events[column].notna()
+    keyed = events[named].assign(key=_keys(events.loc[named, column].astype(object)))
+    by_order = keyed.groupby(["jobId", "key"])["reason"].agg(_joined)
     by_job = events[~named].groupby("jobId")["reason"].agg(_joined)
-    return by_order, by_job
+    return by_order, by_job, column
 
 
 def _pushed(result: PushResult) -> pd.DataFrame:
@@ -124,8 +129,9 @@ def _table(df: pd.DataFrame, result: PushResult, status: StatusReport | None) ->
     jobs = status.jobs if status is not None else pd.DataFrame(columns=["jobId", "status", "final"])
     jobs = jobs[["jobId", "status", "final"]].drop_duplicates("jobId", keep="last")
     table = table.merge(jobs.astype({"jobId": "string"}), on="jobId", how="left")
-    by_order, by_job = _event_reasons(status)
-    pairs = pd.MultiIndex.from_arrays([table["jobId"], table["id"]])
+    by_order, by_job, column = _event_reasons(status, result.kind)
+    named = table["orderId"] if result.kind == "returns" and column == "orderId" else table["id"]
+    pairs = pd.MultiIndex.from_arrays([table["jobId"], named])
     table["order_reason"] = by_order.reindex(pairs).to_numpy() if len(by_order) else None
     table["job_reason"] = by_job.reindex(table["jobId"]).to_numpy() if len(by_job) else None
     invalid = _invalid_reasons(result)

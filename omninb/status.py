@@ -59,6 +59,7 @@ _VALUE_PATTERNS = (
     re.compile(r"'[^']*'|\"[^\"]*\""),  # quoted values
     re.compile(r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b"),
     re.compile(r"\b\d{4}-\d{2}-\d{2}[T ][\d:.]+(?:Z|[+-]\d{2}:?\d{2})?"),  # timestamps
+    re.compile(r"(?<=\[)\d+(?=\])"),  # positions: lineItems[3] -> lineItems[{}]
     # the token after an identifier keyword ("product ID product3", "order id A-17")
     re.compile(r"(?<=\b(?:ID|Id|id) )[^\s,;]+?(?=[.,;:]?(?:\s|$))"),
     re.compile(r"(?<=\bIDs )[^\s,;]+?(?=[.,;:]?(?:\s|$))"),

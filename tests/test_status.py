@@ -49,6 +49,19 @@ REFERENCE = json.loads((Path(__file__).parent / "data" / "reference_status.json"
         ),
         ("unitPrice -3.5 is negative", "unitPrice {} is negative"),
         ("userId is missing", "userId is missing"),
+        # the sandbox's field rules: positions and reprs of bad values vary too
+        (
+            "Field lineItems[3].quantity must be an integer > 0 (got 0)",
+            "Field lineItems[{}].quantity must be an integer > {} (got {})",
+        ),
+        (
+            "Field lineItems[0].unitPrice must be a number (got 'abc')",
+            "Field lineItems[{}].unitPrice must be a number (got {})",
+        ),
+        (
+            "Invalid dateTime '2024-03-01 10:00': expected ISO 8601 with a UTC offset",
+            "Invalid dateTime {}: expected ISO 8601 with a UTC offset",
+        ),
     ],
 )
 def test_normalise_reason_takes_varying_values_out(message, reason):
