@@ -1,0 +1,296 @@
+"""Long DataFrames <-> the exact JSON bodies the API expects (DESIGN section 1).
+
+One dict per order (per return for returns), line items nested in row order.
+Ids and other text go out as strings (``4556`` and ``4556.0`` both become
+``"4556"``), money as JSON numbers exactly as held (never rounded), quantity
+as an integer, segments as lists of strings, dateTime as ISO 8601 with its UTC
+offset. Absent optional fields are left out, never sent as null or NaN.
+Every conversion works a whole column at a time so 200,000 orders take well
+under a second.
+"""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from functools import lru_cache
+from typing import Any, cast
+
+import numpy as np
+import pandas as pd
+
+from omninb.errors import ValidationError
+from omninb.fields import header_fields, line_fields, list_fields, money_fields, record_key
+from omninb.pos import parse_datetimes
+
+__all__ = ["METHODS", "build", "from_valid", "to_long", "wire_values"]
+
+METHODS = ("batch", "single")
+_INTEGER_FIELDS = ("quantity", "regionId")
+
+
+def build(df: pd.DataFrame, kind: str, method: str = "batch") -> list[dict[str, Any]]:
+    """Validate ``df`` and return one API body per order.
+
+    Example:
+        >>> df = pd.DataFrame({"id": [123], "userId": ["u1"], "dateTime": ["2022-04-25T12:21:55+09:00"],
+        ...                    "productId": [4556], "quantity": [10], "unitPrice": [256.678]})
+        >>> build(df, "orders")[0]["lineItems"]
+        [{'productId': '4556', 'quantity': 10, 'unitPrice': 256.678}]
+
+    Raises:
+        omninb.ValidationError: any row is invalid; ``exc.report`` is the ValidationReport.
+        ValueError: kind or method is unknown.
+    """
+    from omninb.schemas import validate
+
+    _check_method(method)
+    report = validate(df, kind)
+    if not report.ok:
+        raise ValidationError(report.message(), report=report)
+    return from_valid(df, kind, method)
+
+
+def from_valid(df: pd.DataFrame, kind: str, method: str = "batch") -> list[dict[str, Any]]:
+    """Build the API bodies without validating (for callers that already did).
+
+    Rows sharing a record key become one body, in order of first appearance;
+    with ``method="single"`` the body has no userId (it goes in the URL).
+
+    Example:
+        >>> df = pd.DataFrame({"id": [7.0, 7.0], "productId": ["a", "b"], "quantity": [1, 2]})
+        >>> from_valid(df, "orders", "single")
+        [{'id': '7', 'lineItems': [{'productId': 'a', 'quantity': 1}, {'productId': 'b', 'quantity': 2}]}]
+
+    Raises:
+        ValueError: kind or method is unknown.
+        KeyError: the record key column (id, or returnId for returns) is missing.
+    """
+    _check_method(method)
+    key = record_key(kind)
+    if df.empty:
+        return []
+    frame, starts = _grouped(df, key)
+    heads = [f for f in header_fields(kind) if f in frame.columns]
+    if method == "single":
+        heads = [f for f in heads if f != "userId"]
+    head_rows = frame[heads].take(starts)
+    lines = [f for f in line_fields(kind) if f in frame.columns]
+    head_cols = {f: wire_values(f, head_rows[f]) for f in heads}
+    line_cols = {f: wire_values(f, frame[f]) for f in lines}
+    with _gc_paused():
+        bodies = _records(heads, head_cols, len(starts))
+        items = _records(lines, line_cols, len(frame))
+        ends = [*starts[1:].tolist(), len(frame)]
+        for body, a, b in zip(bodies, starts.tolist(), ends, strict=True):
+            body["lineItems"] = items[a:b]
+    return bodies
+
+
+def _check_method(method: str) -> None:
+    if method not in METHODS:
+        raise ValueError(f"method must be 'batch' (POST) or 'single' (PUT), not {method!r}")
+
+
+def _grouped(df: pd.DataFrame, key: str) -> tuple[pd.DataFrame, np.ndarray]:
+    """Rows of each record together (stable), and the position where each record starts."""
+    codes, _ = pd.factorize(df[key], use_na_sentinel=False)
+    if len(codes) > 1 and (np.diff(codes) < 0).any():
+        order = np.argsort(codes, kind="stable")
+        df, codes = df.take(order), codes[order]
+    starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
+    return df, starts
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause the cyclic GC while building: millions of fresh dicts would trigger it
+    again and again although none of them can form a cycle (measured: ~1.7x faster)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+@lru_cache(maxsize=64)
+def _row_maker(
+    names: tuple[str, ...],
+) -> Callable[[Iterable[tuple[Any, ...]]], list[dict[str, Any]]]:
+    """A function turning value tuples into dicts with these keys.
+
+    A dict display with constant keys is built by one bytecode instruction,
+    about 2.5x faster than dict(zip(names, row)), so the code is generated once
+    per set of names. Names come only from omninb.fields, never from input data.
+    """
+    known = set(header_fields("orders") + header_fields("returns") + line_fields("returns"))
+    if not set(names) <= known:
+        raise ValueError(f"unexpected field names {sorted(set(names) - known)}")
+    args = [f"v{i}" for i in range(len(names))]
+    body = ", ".join(f"{name!r}: {arg}" for name, arg in zip(names, args, strict=True))
+    source = f"def make(rows):\n    return [{{{body}}} for {', '.join(args)}, in rows]\n"
+    scope: dict[str, Any] = {}
+    exec(compile(source, "<omninb.payloads row maker>", "exec"), scope)
+    return cast(Callable[[Iterable[tuple[Any, ...]]], list[dict[str, Any]]], scope["make"])
+
+
+def _records(names: Sequence[str], cols: dict[str, list[Any]], size: int) -> list[dict[str, Any]]:
+    """Dicts from column lists, leaving out None (absent optional field)."""
+    full = tuple(f for f in names if None not in cols[f])
+    partial = [f for f in names if f not in full]
+    if full:
+        records = _row_maker(full)(zip(*(cols[f] for f in full), strict=True))
+    else:
+        records = [{} for _ in range(size)]
+    for f in partial:
+        for record, value in zip(records, cols[f], strict=True):
+            if value is not None:
+                record[f] = value
+    return records
+
+
+def wire_values(field: str, series: pd.Series) -> list[Any]:
+    """A column converted to JSON-ready values for ``field``; None where absent.
+
+    Example:
+        >>> wire_values("id", pd.Series([4556.0, None]))
+        ['4556', None]
+        >>> wire_values("segmentIds", pd.Series(["44|55|3"]))
+        [['44', '55', '3']]
+
+    Raises:
+        Nothing for valid input; unconvertible values in unvalidated input may raise ValueError.
+    """
+    if field == "dateTime":
+        return _datetimes(series)
+    if field in list_fields():
+        return _segment_lists(series)
+    if field in _INTEGER_FIELDS:
+        return _numbers(series, integer=True)
+    if field in money_fields("orders") or field in money_fields("returns"):
+        return _numbers(series, integer=False)
+    return _texts(series)
+
+
+def _objects(series: pd.Series) -> np.ndarray:
+    values = series.to_numpy(dtype=object, copy=True)
+    values[series.isna().to_numpy()] = None
+    return values
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value if value.strip() else None
+    if isinstance(value, (bool, np.bool_)):
+        return str(value).lower()
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        return str(int(value))
+    if isinstance(value, (int, np.integer, float, np.floating)):
+        return str(value)
+    return str(value)
+
+
+def _texts(series: pd.Series) -> list[Any]:
+    if pd.api.types.is_integer_dtype(series.dtype) and not series.hasnans:
+        return series.astype(str).tolist()
+    text_dtype = isinstance(series.dtype, pd.StringDtype)
+    if text_dtype and not series.hasnans and not series.str.strip().eq("").any():
+        return series.tolist()
+    return [v if type(v) is str and v.strip() else _text(v) for v in _objects(series).tolist()]
+
+
+def _numbers(series: pd.Series, *, integer: bool) -> list[Any]:
+    numeric = series
+    if not pd.api.types.is_numeric_dtype(series.dtype) or pd.api.types.is_bool_dtype(series.dtype):
+        numeric = pd.to_numeric(series, errors="coerce")
+    if not numeric.hasnans and (not integer or pd.api.types.is_integer_dtype(numeric.dtype)):
+        return numeric.tolist()
+    present = numeric.notna().to_numpy()
+    if integer and not pd.api.types.is_integer_dtype(numeric.dtype):
+        values = np.full(len(numeric), None, dtype=object)
+        values[present] = numeric.to_numpy()[present].astype(np.int64).tolist()
+        return values.tolist()
+    return _objects(numeric).tolist()
+
+
+def _segment_lists(series: pd.Series) -> list[Any]:
+    try:
+        codes, uniques = pd.factorize(series)
+    except TypeError:  # cells holding lists are unhashable: convert one by one
+        return [_segments(v) for v in series.tolist()]
+    converted = [_segments(u) or [] for u in uniques]
+    # Each body gets its own list, so editing one payload never changes another.
+    return [list(converted[c]) if c >= 0 and converted[c] else None for c in codes.tolist()]
+
+
+def _segments(value: Any) -> list[str] | None:
+    if isinstance(value, str):
+        parts = [p.strip() for p in value.split("|")]
+    elif isinstance(value, (list, tuple, np.ndarray, pd.Series)):
+        parts = [_text(v) or "" for v in value]
+    elif value is None or (np.ndim(value) == 0 and pd.isna(value)):
+        return None
+    else:
+        parts = [_text(value) or ""]
+    kept = [p for p in parts if p]
+    return kept or None
+
+
+def _offset_text(seconds: int) -> str:
+    sign = "+" if seconds >= 0 else "-"
+    minutes = abs(seconds) // 60
+    return f"{sign}{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def _datetimes(series: pd.Series) -> list[Any]:
+    parsed = parse_datetimes(series)
+    if not isinstance(parsed.dtype, pd.DatetimeTZDtype):
+        return [
+            v.isoformat() if isinstance(v, pd.Timestamp) and v is not pd.NaT else None
+            for v in parsed
+        ]
+    present = parsed.notna().to_numpy()
+    local = parsed.dt.tz_localize(None).to_numpy()
+    utc = parsed.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy()
+    whole = local.astype("datetime64[s]")
+    if (whole == local)[present].all():
+        wall = np.datetime_as_string(whole, unit="s").tolist()
+    else:
+        wall = np.datetime_as_string(local.astype("datetime64[us]"), unit="us").tolist()
+    offsets = ((local - utc) // np.timedelta64(1, "s")).astype(np.int64)
+    labels, which = np.unique(offsets, return_inverse=True)
+    texts = [_offset_text(int(s)) for s in labels]
+    return [
+        w + texts[i] if p else None for w, i, p in zip(wall, which.tolist(), present, strict=True)
+    ]
+
+
+def to_long(payloads: Iterable[dict[str, Any]], kind: str) -> pd.DataFrame:
+    """The inverse of ``build``: one row per line item, order-level fields repeated.
+
+    Columns are API field names in the reference's order; dateTime stays the
+    wire text and segments stay lists. A body without line items gives one row
+    with empty line fields.
+
+    Example:
+        >>> long = to_long([{"id": "1", "lineItems": [{"productId": "a"}, {"productId": "b"}]}], "orders")
+        >>> long.to_dict("list")
+        {'id': ['1', '1'], 'productId': ['a', 'b']}
+
+    Raises:
+        ValueError: kind is unknown.
+    """
+    heads, lines = header_fields(kind), line_fields(kind)
+    rows: list[dict[str, Any]] = []
+    for body in payloads:
+        head = {k: v for k, v in body.items() if k != "lineItems"}
+        rows.extend({**head, **item} for item in body.get("lineItems") or [{}])
+    present = {k for row in rows for k in row}
+    known = [f for f in (*heads, *lines) if f in present]
+    extra = sorted(present - set(known))
+    return pd.DataFrame(rows, columns=[*known, *extra] if rows else [*heads, *lines])
