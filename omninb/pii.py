@@ -35,6 +35,10 @@ def _hash_one(address: str) -> str:
     return hashlib.sha256(address.strip().lower().encode("utf-8")).hexdigest()
 
 
+def _blank(value: object) -> bool:
+    return isinstance(value, str) and not value.strip()
+
+
 @overload
 def hash_email(value: str) -> str: ...
 @overload
@@ -42,8 +46,8 @@ def hash_email(value: pd.Series) -> pd.Series: ...
 def hash_email(value: str | pd.Series) -> str | pd.Series:
     """SHA-256 hex digest of an e-mail address after trimming and lower-casing it.
 
-    Missing values in a Series stay missing (they are not hashed into a
-    constant that would link unrelated shoppers).
+    Missing or blank values in a Series stay missing: hashing them would give
+    every shopper without an address the same constant and link them.
 
     Example:
         >>> hash_email("  Test@Example.com ")
@@ -53,12 +57,17 @@ def hash_email(value: str | pd.Series) -> str | pd.Series:
 
     Raises:
         TypeError: value is neither a str nor a pandas Series, or the Series holds non-text values.
+        ValueError: value is a blank str.
     """
     if isinstance(value, str):
+        if _blank(value):
+            raise ValueError(
+                "hash_email got a blank address; leave emailHash empty instead of hashing nothing"
+            )
         return _hash_one(value)
     if not isinstance(value, pd.Series):
         raise TypeError(f"hash_email expects a str or a pandas Series, not {type(value).__name__}")
-    present = value.notna()
+    present = value.notna() & ~value.map(_blank).astype(bool)
     bad = [v for v in value[present] if not isinstance(v, str)]
     if bad:
         raise TypeError(f"hash_email expects text e-mail addresses; found {bad[0]!r}")
