@@ -19,6 +19,7 @@ export's own column names, so they can be fixed and pushed again.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping
 from os import PathLike
 from pathlib import Path
@@ -50,6 +51,8 @@ OUTCOMES = ("accepted", "rejected", "invalid", "not sent", "uncertain")
 FAILED_OUTCOMES = ("rejected", "invalid", "not sent")
 OUTCOME_COLUMNS = ("id", "outcome", "reason", "jobId", "storeId", "dateTime", "value")
 REJECTING_LEVELS = frozenset({"WARNING", "ERROR", "FATAL"})
+# the "where" prefix of a validation message; the row and order are columns already
+_WHERE = re.compile(r"^Rows?\b[^)]*\),\s*")
 
 
 def _keys(series: pd.Series) -> pd.Series:
@@ -115,12 +118,19 @@ def _pushed(result: PushResult) -> pd.DataFrame:
     return orders.merge(requests, on="request", how="left")
 
 
+def _invalid_reason(column: object, message: object) -> str:
+    """ "Row 5 (order O5), quantity: ... got 0; correct the line" -> "quantity: ... got {}"."""
+    text = _WHERE.sub("", str(message) if isinstance(message, str) else "").split("; ")[0]
+    if isinstance(column, str) and column and not text.startswith(f"{column}:"):
+        text = f"{column}: {text}"
+    return normalise_reason(text)
+
+
 def _invalid_reasons(result: PushResult) -> pd.Series:
     invalid = result.invalid.assign(id=_keys(result.invalid["id"].astype(object)))
-    text = (
-        invalid["column"].astype("string").fillna("") + ": " + invalid["message"].astype("string")
-    )
-    return text.map(normalise_reason).groupby(invalid["id"], dropna=False).agg(_joined)
+    pairs = zip(invalid["column"], invalid["message"], strict=True)
+    reasons = pd.Series([_invalid_reason(c, m) for c, m in pairs], index=invalid.index)
+    return reasons.groupby(invalid["id"], dropna=False).agg(_joined)
 
 
 def _table(df: pd.DataFrame, result: PushResult, status: StatusReport | None) -> pd.DataFrame:

@@ -60,6 +60,7 @@ _VALUE_PATTERNS = (
     re.compile(r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b"),
     re.compile(r"\b\d{4}-\d{2}-\d{2}[T ][\d:.]+(?:Z|[+-]\d{2}:?\d{2})?"),  # timestamps
     re.compile(r"(?<=\[)\d+(?=\])"),  # positions: lineItems[3] -> lineItems[{}]
+    re.compile(r"(?<![\w.])-?\d{1,3}(?:,\d{3})+(?:\.\d+)?(?![\w])"),  # 120,000 bytes
     # the token after an identifier keyword ("product ID product3", "order id A-17")
     re.compile(r"(?<=\b(?:ID|Id|id) )[^\s,;]+?(?=[.,;:]?(?:\s|$))"),
     re.compile(r"(?<=\bIDs )[^\s,;]+?(?=[.,;:]?(?:\s|$))"),
@@ -104,7 +105,7 @@ def _job_row(job_id: str, answer: Mapping[str, Any]) -> dict[str, Any]:
     attributes = job.get("attributes") or {}
     total, success, failed = _records(summary, job)
     row = {
-        "jobId": summary.get("job-id") or job.get("jobId") or job_id,
+        "jobId": job_id,  # the id we asked about, so jobs and events always join
         "status": summary.get("job-status") or job.get("status"),
         "total": total,
         "success": success,
@@ -162,6 +163,11 @@ def _frame(
     return frame
 
 
+def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    non_empty = [f for f in frames if len(f)]  # concat's dtype rules for empty parts are changing
+    return pd.concat(non_empty, ignore_index=True) if non_empty else frames[0]
+
+
 @dataclass(frozen=True)
 class StatusReport:
     """What the status service said about every job of a push.
@@ -184,6 +190,35 @@ class StatusReport:
     def complete(self) -> bool:
         """True when every job has a final status."""
         return not self.pending
+
+    @property
+    def errors(self) -> pd.DataFrame:
+        """Jobs whose status could not be read (``jobId``, ``error``)."""
+        return self.jobs.loc[self.jobs["error"].notna(), ["jobId", "error"]]
+
+    def merged(self, newer: StatusReport) -> StatusReport:
+        """``newer``, except that jobs it could not read keep what this report knew of them.
+
+        A refresh that fails for some jobs (network down, server errors) must not
+        forget their last known status; their ``error`` column says why it is stale.
+
+        Example:
+            >>> status = status.merged(collect_status(client, result, wait=False))  # doctest: +SKIP
+
+        Raises:
+            Nothing.
+        """
+        failed = newer.jobs.loc[newer.jobs["error"].notna()].set_index("jobId")["error"]
+        known = self.jobs[self.jobs["jobId"].isin(failed.index) & self.jobs["status"].notna()]
+        if known.empty:
+            return newer
+        kept = known.assign(error=failed.reindex(known["jobId"]).to_numpy())
+        fresh = newer.jobs[~newer.jobs["jobId"].isin(kept["jobId"])]
+        order = {job: i for i, job in enumerate(newer.jobs["jobId"])}
+        jobs = _concat([fresh, kept]).sort_values("jobId", key=lambda s: s.map(order))
+        old_events = self.events[self.events["jobId"].isin(kept["jobId"])]
+        events = _concat([newer.events, old_events])
+        return StatusReport(jobs=jobs.reset_index(drop=True), events=events.reset_index(drop=True))
 
     def summary(self) -> dict[str, int]:
         """Counts of jobs by status and of events, for a one-line overview.

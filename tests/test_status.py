@@ -48,6 +48,7 @@ REFERENCE = json.loads((Path(__file__).parent / "data" / "reference_status.json"
             "No product is found for product IDs {}",
         ),
         ("unitPrice -3.5 is negative", "unitPrice {} is negative"),
+        ("Order 17 is 120,000 bytes, over 100,000", "Order {} is {} bytes, over {}"),
         ("userId is missing", "userId is missing"),
         # the sandbox's field rules: positions and reprs of bad values vary too
         (
@@ -127,9 +128,7 @@ def test_unknown_fields_and_statuses_are_kept_not_crashed_on():
     report = report_from_answers({"j": answer})
     assert report.jobs.loc[0, "status"] == "QUEUED_FOR_REVIEW"
     assert report.jobs.loc[0, "shard"] == "eu-1"
-    assert not report.jobs.loc[0, "final"] and report.pending == [
-        "63d13c0d-0167-11ee-b91c-b9178e343914"
-    ]
+    assert not report.jobs.loc[0, "final"] and report.pending == ["j"]
     assert report.events.loc[0, "lineNumber"] == 3
     assert report.events.loc[0, "newField"] == {"nested": True}
     # an unparseable timestamp is shown as sent, not turned into NaT or an exception
@@ -166,3 +165,114 @@ def test_job_ids_are_distinct_in_order():
 def test_collect_status_refuses_nonsense_settings(bad):
     with pytest.raises(ValueError, match="collect_status needs"):
         collect_status(None, ["j"], **bad)  # type: ignore[arg-type]
+
+
+# --- on the sandbox: pagination, polling, timeouts, errors ------------------------------
+
+import logging  # noqa: E402
+import threading  # noqa: E402
+
+import omninb  # noqa: E402
+from omninb.errors import AuthError  # noqa: E402
+from tests.views_data import CATALOG, expected, push_mixed  # noqa: E402
+
+
+def test_every_event_is_collected_across_many_pages():
+    with omninb.Sandbox(catalog=[], rate_limit=None) as sb, sb.client(rate=None) as client:
+        pushed = push_mixed(sb, client, n=90)  # no catalog entry: every sent order is rejected
+        report = collect_status(client, pushed.result, rows=7, poll_interval=0.05)
+    sent = set(pushed.result.orders["id"])
+    assert len(report.jobs) == 1 and report.jobs.loc[0, "failed"] == len(sent) > 7 * 10
+    assert len(report.events) == len(sent)
+    assert set(report.events["orderId"]) == sent
+    assert set(report.events["reason"]) == {"No product is found for product ID {}"}
+
+
+def test_polls_until_every_job_is_final():
+    with (
+        omninb.Sandbox(catalog=CATALOG, rate_limit=None, status_delay=1.0) as sb,
+        sb.client(rate=None) as client,
+    ):
+        pushed = push_mixed(sb, client, n=250)  # three batch requests, three jobs
+        first = collect_status(client, pushed.result, wait=False)
+        final = collect_status(client, pushed.result, poll_interval=0.05, timeout=60)
+    assert set(first.jobs["status"]) == {"RUNNING"} and first.events.empty
+    assert len(first.pending) == 3 and not first.jobs["final"].any()
+    assert final.complete and set(final.jobs["status"]) == {"PROCESSING_WITH_WARNING"}
+    assert final.jobs["failed"].sum() == len(final.events) == len(expected(250)["rejected"])
+    assert list(final.jobs["jobId"]) == list(pushed.result.requests["jobId"])
+
+
+def test_timeout_returns_what_it_has_marks_the_rest_and_says_so(caplog):
+    with (
+        omninb.Sandbox(catalog=CATALOG, rate_limit=None, status_delay=60) as sb,
+        sb.client(rate=None) as client,
+    ):
+        pushed = push_mixed(sb, client, n=30)
+        with caplog.at_level(logging.WARNING, logger="omninb.status"):
+            report = collect_status(client, pushed.result, timeout=0.3, poll_interval=0.1)
+    assert report.pending == list(pushed.result.requests["jobId"])
+    assert report.jobs.loc[0, "status"] == "RUNNING" and not report.jobs.loc[0, "final"]
+    assert "1 of 1 job(s) have no final status after waiting 0.3 s" in caplog.text
+    assert report.pending[0] in caplog.text
+
+
+def test_an_unknown_job_is_reported_not_raised(sandbox):
+    with sandbox.client() as client:
+        report = collect_status(client, ["no-such-job"], wait=False)
+    assert report.jobs.loc[0, "jobId"] == "no-such-job"
+    assert "no-such-job" in report.jobs.loc[0, "error"] and report.pending == ["no-such-job"]
+
+
+def test_refused_credentials_stop_the_collection(sandbox):
+    creds = sandbox.credentials
+    client = omninb.Client(
+        api_key=creds["api_key"],
+        client_id=creds["client_id"],
+        client_secret="not-the-secret",
+        base_url=sandbox.url,
+    )
+    with client, pytest.raises(AuthError) as caught:
+        collect_status(client, ["any-job"])
+    assert "not-the-secret" not in str(caught.value)
+
+
+class _Counting:
+    """A real client, with the number of job_events calls in flight recorded."""
+
+    def __init__(self, client):
+        self.client, self.now, self.most = client, 0, 0
+        self.lock = threading.Lock()
+
+    def job_events(self, job_id, **kwargs):
+        with self.lock:
+            self.now += 1
+            self.most = max(self.most, self.now)
+        try:
+            return self.client.job_events(job_id, **kwargs)
+        finally:
+            with self.lock:
+                self.now -= 1
+
+
+def test_concurrency_is_bounded_by_max_workers():
+    with omninb.Sandbox(rate_limit=None, latency=0.05) as sb, sb.client(rate=None) as client:
+        pushed = push_mixed(sb, client, n=120, method="single", max_workers=16)
+        counting = _Counting(client)
+        report = collect_status(counting, pushed.result, max_workers=3, poll_interval=0.05)
+    assert len(report.jobs) == len(pushed.result.requests) == 120 - len(expected(120)["invalid"])
+    assert report.complete and counting.most == 3
+
+
+def test_merged_keeps_the_last_known_status_of_jobs_a_refresh_could_not_read():
+    old = report_from_answers({"a": REFERENCE["PROCESSING"], "b": REFERENCE["FAILED"]})
+    a, b = old.jobs["jobId"]
+    newer = report_from_answers({a: REFERENCE["PROCESSING"]}, errors={b: "connection refused"})
+    merged = old.merged(newer)
+    assert list(merged.jobs["jobId"]) == [a, b]
+    assert (
+        merged.jobs.loc[1, "status"] == "FAILED"
+        and merged.jobs.loc[1, "error"] == "connection refused"
+    )
+    assert len(merged.events) == len(old.events) == 1
+    assert merged.errors["jobId"].tolist() == [b]
