@@ -1,0 +1,111 @@
+"""``python -m omninb.demo`` (what ``make demo`` runs): the sample export, end to end offline.
+
+Reads the sample orders and returns in data/ with their column mappings,
+validates them, prints each report, and writes the payloads of the valid
+orders plus the list of problems to out/. Each step is a small function so
+later steps (pushing to an embedded sandbox) slot into ``main``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from omninb.fields import KINDS, record_key
+from omninb.payloads import from_valid
+from omninb.pos import read_pos
+from omninb.schemas import ValidationReport, validate
+
+__all__ = ["DATA_DIR", "load", "main", "show", "write_outputs"]
+
+DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+
+
+def load(kind: str, data_dir: Path = DATA_DIR) -> pd.DataFrame:
+    """Read ``data_dir/<kind>.csv`` with its mapping ``<kind>_columns.json``.
+
+    Example:
+        >>> load("orders").columns[0]  # doctest: +SKIP
+        'id'
+
+    Raises:
+        FileNotFoundError: the export or its mapping is missing (run data/make_data.py).
+        omninb.ValidationError: an order's rows are split across the file.
+    """
+    mapping = json.loads((data_dir / f"{kind}_columns.json").read_text())
+    frame = read_pos(data_dir / f"{kind}.csv", kind=kind, columns=mapping)
+    assert isinstance(frame, pd.DataFrame)  # no chunksize: one frame
+    return frame
+
+
+def show(report: ValidationReport, limit: int = 8) -> None:
+    """Print the report's summary and its first problems.
+
+    Example:
+        >>> show(validate(load("orders"), "orders"))  # doctest: +SKIP
+
+    Raises:
+        Nothing.
+    """
+    print(report.summary())
+    for message in report.errors["message"].head(limit):
+        print(f"  - {message}")
+    if len(report.errors) > limit:
+        print(f"  ... and {len(report.errors) - limit} more (see the errors file)")
+
+
+def write_outputs(report: ValidationReport, out_dir: Path) -> tuple[Path, Path]:
+    """Write the valid orders' payloads as JSON and the problems as CSV.
+
+    Example:
+        >>> write_outputs(report, Path("out"))  # doctest: +SKIP
+        (PosixPath('out/orders_payloads.json'), PosixPath('out/orders_errors.csv'))
+
+    Raises:
+        OSError: out_dir cannot be created or written.
+    """
+    out_dir.mkdir(parents=True, exist_ok=True)
+    bodies = from_valid(report.valid, report.kind)
+    payload_path = out_dir / f"{report.kind}_payloads.json"
+    payload_path.write_text(json.dumps(bodies, indent=1, allow_nan=False) + "\n")
+    errors_path = out_dir / f"{report.kind}_errors.csv"
+    report.errors.to_csv(errors_path, index=False)
+    return payload_path, errors_path
+
+
+def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m omninb.demo", description=__doc__)
+    parser.add_argument(
+        "--data", type=Path, default=DATA_DIR, help="folder with the sample exports"
+    )
+    parser.add_argument(
+        "--out", type=Path, default=Path("out"), help="folder for payloads and errors"
+    )
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Validate the sample exports and write their payloads; returns the exit status.
+
+    Example:
+        >>> main(["--out", "out"])  # doctest: +SKIP
+
+    Raises:
+        FileNotFoundError: the sample data is missing.
+    """
+    args = _arguments(argv)
+    for kind in KINDS:
+        report = validate(load(kind, args.data), kind)
+        show(report)
+        payloads, errors = write_outputs(report, args.out)
+        sent = report.valid[record_key(kind)].nunique()
+        print(f"wrote {sent} {kind} to {payloads} and {len(report.errors)} problems to {errors}\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
