@@ -63,5 +63,5 @@ def test_no_raw_email_or_card_number_reaches_the_outputs(run):
 
 
 def test_missing_sample_data_is_a_clear_error(tmp_path):
-    with pytest.raises(FileNotFoundError, match="orders_columns.json"):
+    with pytest.raises(FileNotFoundError, match=r"orders_columns\.json"):
         demo.main(["--data", str(tmp_path), "--out", str(tmp_path / "out")])
