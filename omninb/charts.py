@@ -172,8 +172,11 @@ def _window(duration: float) -> float:
 
 def _per_second(requests: pd.DataFrame) -> tuple[pd.Series, float]:
     sent = requests.dropna(subset=["sent_at"])
-    start = sent["sent_at"].min()
-    seconds = (sent["sent_at"] - start).dt.total_seconds()
+    # sent_at is when the request was journaled, before the throttle let it go;
+    # sent_at + elapsed is when its answer arrived, i.e. when the server took the orders
+    waited = pd.to_numeric(sent.get("elapsed", pd.Series(0.0, index=sent.index)), errors="coerce")
+    done = sent["sent_at"] + pd.to_timedelta(waited.fillna(0.0), unit="s")
+    seconds = (done - done.min()).dt.total_seconds()
     window = _window(float(seconds.max()))
     bins = np.floor(seconds / window) * window
     counts = pd.to_numeric(sent["orders"], errors="coerce").fillna(0).groupby(bins).sum()
@@ -184,7 +187,8 @@ def _per_second(requests: pd.DataFrame) -> tuple[pd.Series, float]:
 def throughput(requests: pd.DataFrame, rate: float | None = 100, ax: Axes | None = None) -> Axes:
     """Orders sent per second over the push, against the API's rate cap.
 
-    ``requests`` is ``PushResult.requests`` (``sent_at`` and ``orders``). Long
+    ``requests`` is ``PushResult.requests`` (``sent_at``, ``elapsed``, ``orders``);
+    each request counts when its answer arrived (``sent_at + elapsed``). Long
     pushes are averaged over wider windows so the line stays readable.
 
     Example:

@@ -153,33 +153,44 @@ def _text(series: pd.Series) -> pd.Series:
     return series.astype(object).where(series.notna(), "").astype(str)
 
 
+def _flag(series: pd.Series) -> pd.Series:
+    return series.astype("boolean").fillna(False).astype(bool)
+
+
 def _decide(table: pd.DataFrame, have_status: bool) -> tuple[np.ndarray, np.ndarray]:
-    state = table["state"].astype(object)
-    job_status = _text(table["status"])
+    sent = table["state"].astype(object).eq("sent")
     failed_in_request = pd.to_numeric(table["request_failed"], errors="coerce").fillna(0) > 0
-    sent = state.eq("sent")
-    not_final = sent & ~table["final"].astype("boolean").fillna(False).astype(bool)
-    conditions = [
-        table["invalid_reason"].notna() | table["id"].isna(),
-        ~sent,
-        sent & (table["order_reason"].notna() | job_status.eq("FAILED")),
-        sent & (table["uncertain"].astype("boolean").fillna(False).astype(bool)),
-        (not_final if have_status else sent & failed_in_request),
-    ]
-    reasons = [
-        _text(table["invalid_reason"]).replace("", "id: the order has no id"),
-        _not_sent_reason(table),
-        _text(table["order_reason"]).mask(lambda s: s.eq(""), _job_failed_reason(table)),
-        pd.Series(
-            "the answer to its request was lost; it may be stored (check the ledger or status)",
-            index=table.index,
+    # first match wins: an order whose answer was lost may be stored, so it is uncertain
+    # even when its request finally failed; calling it "not sent" would invite a duplicate
+    rules = [
+        ("invalid", table["invalid_reason"].notna() | table["id"].isna(), _invalid_text(table)),
+        (
+            "rejected",
+            sent & (table["order_reason"].notna() | _text(table["status"]).eq("FAILED")),
+            _text(table["order_reason"]).mask(lambda s: s.eq(""), _job_failed_reason(table)),
         ),
-        _uncertain_reason(table, have_status),
+        ("uncertain", _flag(table["uncertain"]), _lost_reason(table)),
+        ("not sent", ~sent, _not_sent_reason(table)),
+        (
+            "uncertain",
+            sent & ~_flag(table["final"]) if have_status else sent & failed_in_request,
+            _uncertain_reason(table, have_status),
+        ),
     ]
-    names = ["invalid", "not sent", "rejected", "uncertain", "uncertain"]
-    outcome = np.select(conditions, names, default="accepted")
-    reason = np.select(conditions, [r.to_numpy() for r in reasons], default="")
+    conditions = [condition.to_numpy() for _, condition, _ in rules]
+    outcome = np.select(conditions, [name for name, _, _ in rules], default="accepted")
+    reason = np.select(conditions, [text.to_numpy() for _, _, text in rules], default="")
     return outcome, reason
+
+
+def _invalid_text(table: pd.DataFrame) -> pd.Series:
+    return _text(table["invalid_reason"]).replace("", "id: the order has no id")
+
+
+def _lost_reason(table: pd.DataFrame) -> pd.Series:
+    said = _text(table["request_message"]).map(normalise_reason)
+    text = "the answer to its request was lost, so it may be stored; check before pushing again"
+    return said.map(lambda m: f"{text} ({m})" if m else text)
 
 
 def _not_sent_reason(table: pd.DataFrame) -> pd.Series:

@@ -173,11 +173,13 @@ def test_outcomes_refuses_an_unknown_grouping():
 
 
 def test_throughput_plots_orders_per_second_against_the_cap(tmp_path):
+    # a request counts when its answer came back: journaled at sent_at, throttled, then sent
     start = pd.Timestamp("2024-03-01", tz="UTC")
     requests = pd.DataFrame(
         {
             "sent_at": [start, start + pd.Timedelta("0.5s"), start + pd.Timedelta("2.2s"), pd.NaT],
             "orders": [100, 50, 80, 100],
+            "elapsed": [0.1, 0.2, 0.1, None],  # answers at 0.1, 0.7 and 2.3 s
         }
     )
     ax = charts.throughput(requests, rate=100)

@@ -15,6 +15,7 @@ from omninb.reconcile import (
     to_pos_columns,
 )
 from omninb.result import PushResult, invalid_frame, orders_frame, requests_frame
+from omninb.retry import RetryPolicy
 from omninb.status import report_from_answers
 
 TS = pd.Timestamp("2024-03-01 10:00", tz="Asia/Tokyo")
@@ -240,3 +241,57 @@ def test_export_failed_writes_pos_columns_and_can_carry_the_reason(
         export_failed(source, out, tmp_path / "r.csv", with_reason=True), dtype=str
     )
     assert with_reason.loc[0, "reason"] == "No product is found for product ID {}"
+
+
+# --- a real push on the sandbox ------------------------------------------------------------
+
+import omninb  # noqa: E402
+from omninb.status import collect_status  # noqa: E402
+from tests.views_data import CATALOG, expected, mixed_orders, push_mixed  # noqa: E402
+
+
+def test_outcomes_of_a_real_push_equal_the_ledger_and_the_events():
+    with omninb.Sandbox(catalog=CATALOG, rate_limit=None) as sb, sb.client(rate=None) as client:
+        pushed = push_mixed(sb, client, n=230)
+        status = collect_status(client, pushed.result, poll_interval=0.05)
+        ledger = sb.ledger()
+    out = pushed.df.omni.reconcile(pushed.result, status)
+    by_outcome = {
+        o: set(out.loc[out["outcome"] == o, "id"]) for o in ("accepted", "rejected", "invalid")
+    }
+    assert by_outcome == expected(230)
+    assert by_outcome["accepted"] == set(ledger["id"]) and (ledger["stored"] == 1).all()
+    assert by_outcome["rejected"] == set(status.events["orderId"])
+    assert len(out) == pushed.df["id"].nunique() and set(out["outcome"]) == set(by_outcome)
+    # value: the source's own quantity × unitPrice, summed per order
+    lines = (
+        pushed.df.assign(v=pushed.df["quantity"] * pushed.df["unitPrice"]).groupby("id")["v"].sum()
+    )
+    assert out.set_index("id")["value"].to_dict() == pytest.approx(lines.to_dict())
+
+
+def test_returns_are_matched_to_their_events():
+    frame = mixed_orders(40).rename(columns={"id": "returnId"})
+    frame["orderId"] = frame["returnId"].str.replace("V", "O")
+    with omninb.Sandbox(catalog=CATALOG, rate_limit=None) as sb, sb.client(rate=None) as client:
+        result = frame.omni.push(client, kind="returns", on_invalid="skip", progress=False)
+        status = collect_status(client, result, poll_interval=0.05)
+    out = frame.omni.reconcile(result, status)
+    want = expected(40)
+    assert set(out.loc[out["outcome"] == "rejected", "id"]) == want["rejected"]
+    assert set(out.loc[out["outcome"] == "accepted", "id"]) == want["accepted"]
+
+
+def test_orders_whose_answer_was_lost_are_uncertain_and_in_the_ledger():
+    with (
+        omninb.Sandbox(catalog=CATALOG, rate_limit=None, drop_after_rate=1.0, seed=1) as sb,
+        sb.client(rate=None, retry=RetryPolicy(max_attempts=1)) as client,
+    ):
+        df = mixed_orders(20)
+        result = df.omni.push(client, on_invalid="skip", progress=False)
+        status = collect_status(client, result, wait=False)
+        ledger = sb.ledger()
+    out = df.omni.reconcile(result, status)
+    uncertain = set(out.loc[out["outcome"] == "uncertain", "id"])
+    assert uncertain == expected(20)["accepted"] | expected(20)["rejected"]
+    assert set(ledger["id"]) == expected(20)["accepted"]  # they did land: that is why uncertain
