@@ -3,7 +3,9 @@
 Reads the sample orders and returns in data/ with their column mappings,
 validates them, prints each report, and writes the payloads of the valid
 orders plus the list of problems to out/. Each step is a small function so
-later steps (pushing to an embedded sandbox) slot into ``main``.
+later steps slot into ``main``: the last one pushes the valid orders to an
+embedded ``omninb.Sandbox`` (the gateway emulator, with its real 100 orders/s
+limit and the sample catalog) and prints the push summary.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import argparse
 import json
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -20,7 +23,10 @@ from omninb.payloads import from_valid
 from omninb.pos import read_pos
 from omninb.schemas import ValidationReport, validate
 
-__all__ = ["DATA_DIR", "load", "main", "show", "write_outputs"]
+if TYPE_CHECKING:
+    from omninb.result import PushResult
+
+__all__ = ["DATA_DIR", "load", "main", "push_sample", "show", "write_outputs"]
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 
@@ -77,6 +83,23 @@ def write_outputs(report: ValidationReport, out_dir: Path) -> tuple[Path, Path]:
     return payload_path, errors_path
 
 
+def push_sample(frame: pd.DataFrame, catalog: Path, *, progress: bool = True) -> PushResult:
+    """Push the valid orders of ``frame`` to an embedded sandbox; invalid ones are skipped.
+
+    Example:
+        >>> print(push_sample(load("orders"), DATA_DIR / "catalog.csv").summary())  # doctest: +SKIP
+
+    Raises:
+        omninb.HTTPError: the embedded sandbox could not be reached (e.g. no loopback).
+    """
+    from omninb.push import push
+    from omninb.sandbox import Sandbox
+
+    with Sandbox(catalog=catalog) as sb, sb.client() as client:
+        print(f"pushing the valid orders to an embedded sandbox at {sb.url} (100 orders/s cap)")
+        return push(frame, client, kind="orders", on_invalid="skip", progress=progress)
+
+
 def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m omninb.demo", description=__doc__)
     parser.add_argument(
@@ -89,7 +112,7 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Validate the sample exports and write their payloads; returns the exit status.
+    """Validate the sample exports, write their payloads, push the valid orders; returns the exit status.
 
     Example:
         >>> main(["--out", "out"])  # doctest: +SKIP
@@ -104,6 +127,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         payloads, errors = write_outputs(report, args.out)
         sent = report.valid[record_key(kind)].nunique()
         print(f"wrote {sent} {kind} to {payloads} and {len(report.errors)} problems to {errors}\n")
+    result = push_sample(load("orders", args.data), args.data / "catalog.csv")
+    print(result)
     return 0
 
 
