@@ -14,10 +14,10 @@ import argparse
 import hashlib
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 
@@ -123,7 +123,11 @@ def push_file(
         open_journal(journal, client, options, ident) as j,
         progress_bar(progress, None, f"push {kind}") as bar,
     ):
-        for chunk in read_pos(path, kind=kind, columns=columns, tz=tz, chunksize=chunksize):
+        chunks = cast(
+            Iterator[pd.DataFrame],
+            read_pos(path, kind=kind, columns=columns, tz=tz, chunksize=chunksize),
+        )
+        for chunk in chunks:
             prepared = prepare(chunk, options)
             rows, seen = rows + len(chunk), seen + len(prepared.keys)
             if plain_csv:  # for the ETA: orders in the file, from the rows per order so far
