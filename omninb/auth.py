@@ -130,7 +130,7 @@ class TokenAuth(AuthBase):
         """Response hook: on a 401, refresh the token once and re-send the request once.
 
         Example:
-            >>> session.get(url, auth=auth)  # doctest: +SKIP   (hooked by __call__)
+            >>> session.get(url, auth=auth)  # doctest: +SKIP
 
         Raises:
             AuthError: the token could not be refreshed.

@@ -8,8 +8,10 @@ spaced evenly (``n`` records take ``n/rate`` of the window), so single orders
 go out smoothly instead of in bursts that a jittery network would push into
 one server window.
 
-When a 429 arrives anyway, ``penalize()`` doubles the margin; after a quiet
-period without 429 it halves again, down to its base. The rules are plain
+When a 429 arrives anyway, ``penalize()`` widens the margin by a step; each
+quiet period without a 429 narrows it by a step, down to its base. Steps are
+additive on purpose: a lone late request should cost a percent of throughput
+for a few seconds, not halve it. The rules are plain
 functions (``next_send_time``, ``relaxed_margin``); ``Throttle`` adds a lock, a
 clock and a sleep, both injectable so tests need no waiting.
 """
@@ -67,13 +69,15 @@ def next_send_time(
     return start
 
 
-def relaxed_margin(margin: float, base: float, quiet_for: float, quiet: float) -> float:
-    """The margin after ``quiet_for`` seconds without a 429: halved per ``quiet`` period.
+def relaxed_margin(
+    margin: float, base: float, quiet_for: float, quiet: float, step: float
+) -> float:
+    """The margin after ``quiet_for`` seconds without a 429: one ``step`` less per ``quiet`` period.
 
     Example:
-        >>> relaxed_margin(0.08, 0.01, quiet_for=25.0, quiet=10.0)
+        >>> round(relaxed_margin(0.04, 0.01, quiet_for=12.0, quiet=5.0, step=0.01), 3)
         0.02
-        >>> relaxed_margin(0.02, 0.01, quiet_for=100.0, quiet=10.0)
+        >>> relaxed_margin(0.02, 0.01, quiet_for=100.0, quiet=5.0, step=0.01)
         0.01
 
     Raises:
@@ -81,8 +85,8 @@ def relaxed_margin(margin: float, base: float, quiet_for: float, quiet: float) -
     """
     if quiet <= 0:
         raise ValueError(f"quiet period must be positive, not {quiet}")
-    halvings = min(64, int(max(0.0, quiet_for) // quiet))
-    return max(base, margin / 2**halvings)
+    periods = int(max(0.0, quiet_for) // quiet)
+    return max(base, margin - periods * step)
 
 
 class Throttle:
@@ -104,7 +108,8 @@ class Throttle:
         window: float = 1.0,
         margin: float = 0.01,
         max_margin: float = 0.16,
-        quiet: float = 10.0,
+        step: float = 0.01,
+        quiet: float = 5.0,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
@@ -114,6 +119,7 @@ class Throttle:
             raise ValueError(f"need 0 <= margin <= max_margin, got {margin}, {max_margin}")
         self.rate, self.window, self.base_margin = rate, window, margin
         self.margin, self.max_margin, self.quiet = margin, max_margin, quiet
+        self.step = step
         self._clock, self._sleep = clock, sleep
         self._lock = threading.Lock()
         self._history: deque[tuple[float, int]] = deque()
@@ -163,14 +169,15 @@ class Throttle:
             now = self._clock()
             if self.margin > self.base_margin and now - self._changed < self.window:
                 return  # answers to requests already in flight: same congestion
-            self.margin = min(self.max_margin, max(self.margin * 2, self.base_margin * 2, 0.005))
+            self.margin = min(self.max_margin, self.margin + self.step)
             self._changed = now
 
     def _relax(self, now: float) -> None:
         periods = (now - self._changed) // self.quiet
         if periods >= 1 and self.margin > self.base_margin:
+            quiet_for = now - self._changed
             self.margin = relaxed_margin(
-                self.margin, self.base_margin, now - self._changed, self.quiet
+                self.margin, self.base_margin, quiet_for, self.quiet, self.step
             )
             self._changed += periods * self.quiet
 

@@ -63,12 +63,13 @@ def test_rule_refuses_impossible_sends():
         next_send_time([], 0, now=0.0, rate=100)
 
 
-def test_relaxed_margin_halves_per_quiet_period_down_to_base():
-    assert relaxed_margin(0.08, 0.01, quiet_for=9.9, quiet=10.0) == 0.08
-    assert relaxed_margin(0.08, 0.01, quiet_for=10.0, quiet=10.0) == 0.04
-    assert relaxed_margin(0.08, 0.01, quiet_for=1e9, quiet=10.0) == 0.01
+def test_relaxed_margin_narrows_one_step_per_quiet_period_down_to_base():
+    assert relaxed_margin(0.05, 0.01, quiet_for=4.9, quiet=5.0, step=0.01) == 0.05
+    assert relaxed_margin(0.05, 0.01, quiet_for=5.0, quiet=5.0, step=0.01) == pytest.approx(0.04)
+    assert relaxed_margin(0.05, 0.01, quiet_for=11.0, quiet=5.0, step=0.01) == pytest.approx(0.03)
+    assert relaxed_margin(0.05, 0.01, quiet_for=1e9, quiet=5.0, step=0.01) == 0.01
     with pytest.raises(ValueError, match="quiet"):
-        relaxed_margin(0.1, 0.01, quiet_for=1.0, quiet=0.0)
+        relaxed_margin(0.1, 0.01, quiet_for=1.0, quiet=0.0, step=0.01)
 
 
 def test_throttle_keeps_every_window_under_the_rate_with_mixed_sizes():
@@ -111,16 +112,16 @@ def test_concurrent_acquirers_get_distinct_slots():
 
 def test_penalize_widens_once_per_burst_and_quiet_relaxes():
     clock = FakeClock()
-    throttle = Throttle(rate=100, margin=0.01, quiet=10.0, clock=clock, sleep=clock.sleep)
+    throttle = Throttle(rate=100, margin=0.01, step=0.01, quiet=5.0, clock=clock, sleep=clock.sleep)
     throttle.penalize()
     throttle.penalize()  # another answer from the same congestion
-    assert throttle.margin == 0.02
+    assert throttle.margin == pytest.approx(0.02)
     clock.now = 2.0
     throttle.penalize()
-    assert throttle.margin == 0.04
-    clock.now = 12.0
+    assert throttle.margin == pytest.approx(0.03)
+    clock.now = 7.5  # one quiet period since the last 429
     throttle.acquire(1)
-    assert throttle.margin == 0.02
+    assert throttle.margin == pytest.approx(0.02)
     clock.now = 40.0
     throttle.acquire(1)
     assert throttle.margin == 0.01
@@ -129,8 +130,8 @@ def test_penalize_widens_once_per_burst_and_quiet_relaxes():
 def test_penalize_is_bounded_and_widened_margin_slows_batches():
     clock = FakeClock()
     throttle = Throttle(rate=100, margin=0.01, max_margin=0.16, clock=clock, sleep=clock.sleep)
-    for step in range(10):
-        clock.now = step * 2.0
+    for n in range(30):
+        clock.now = n * 1.5
         throttle.penalize()
     assert throttle.margin == 0.16
     first = throttle.acquire(100)
