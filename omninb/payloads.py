@@ -75,17 +75,19 @@ def from_valid(df: pd.DataFrame, kind: str, method: str = "batch") -> list[dict[
     heads = [f for f in header_fields(kind) if f in frame.columns]
     if method == "single":
         heads = [f for f in heads if f != "userId"]
-    head_rows = frame[heads].take(starts)
     lines = [f for f in line_fields(kind) if f in frame.columns]
-    head_cols = {f: wire_values(f, head_rows[f]) for f in heads}
-    line_cols = {f: wire_values(f, frame[f]) for f in lines}
     with _gc_paused():
-        bodies = _records(heads, head_cols, len(starts))
-        items = _records(lines, line_cols, len(frame))
-        ends = [*starts[1:].tolist(), len(frame)]
-        for body, a, b in zip(bodies, starts.tolist(), ends, strict=True):
-            body["lineItems"] = items[a:b]
+        head_rows = frame[heads].take(starts)
+        bodies = _records(heads, {f: _wire(f, head_rows[f]) for f in heads}, len(starts))
+        items = _records(lines, {f: _wire(f, frame[f]) for f in lines}, len(frame))
+        _nest(bodies, items, starts)
     return bodies
+
+
+def _nest(bodies: list[dict[str, Any]], items: list[dict[str, Any]], starts: np.ndarray) -> None:
+    ends = [*starts[1:].tolist(), len(items)]
+    for body, a, b in zip(bodies, starts.tolist(), ends, strict=True):
+        body["lineItems"] = items[a:b]
 
 
 def _check_method(method: str) -> None:
@@ -137,16 +139,20 @@ def _row_maker(
     return cast(Callable[[Iterable[tuple[Any, ...]]], list[dict[str, Any]]], scope["make"])
 
 
-def _records(names: Sequence[str], cols: dict[str, list[Any]], size: int) -> list[dict[str, Any]]:
+# A converted column, and whether it may hold None (False when the fast path proved it cannot).
+Column = tuple[list[Any], bool]
+
+
+def _records(names: Sequence[str], cols: dict[str, Column], size: int) -> list[dict[str, Any]]:
     """Dicts from column lists, leaving out None (absent optional field)."""
-    full = tuple(f for f in names if None not in cols[f])
+    full = tuple(f for f in names if not cols[f][1] or None not in cols[f][0])
     partial = [f for f in names if f not in full]
     if full:
-        records = _row_maker(full)(zip(*(cols[f] for f in full), strict=True))
+        records = _row_maker(full)(zip(*(cols[f][0] for f in full), strict=True))
     else:
         records = [{} for _ in range(size)]
     for f in partial:
-        for record, value in zip(records, cols[f], strict=True):
+        for record, value in zip(records, cols[f][0], strict=True):
             if value is not None:
                 record[f] = value
     return records
@@ -164,6 +170,10 @@ def wire_values(field: str, series: pd.Series) -> list[Any]:
     Raises:
         Nothing for valid input; unconvertible values in unvalidated input may raise ValueError.
     """
+    return _wire(field, series)[0]
+
+
+def _wire(field: str, series: pd.Series) -> Column:
     if field == "dateTime":
         return _datetimes(series)
     if field in list_fields():
@@ -195,37 +205,39 @@ def _text(value: Any) -> str | None:
     return str(value)
 
 
-def _texts(series: pd.Series) -> list[Any]:
+def _texts(series: pd.Series) -> Column:
     if pd.api.types.is_integer_dtype(series.dtype) and not series.hasnans:
-        return series.astype(str).tolist()
+        return series.astype(str).tolist(), False
     text_dtype = isinstance(series.dtype, pd.StringDtype)
     if text_dtype and not series.hasnans and not series.str.strip().eq("").any():
-        return series.tolist()
-    return [v if type(v) is str and v.strip() else _text(v) for v in _objects(series).tolist()]
+        return series.tolist(), False
+    return [
+        v if type(v) is str and v.strip() else _text(v) for v in _objects(series).tolist()
+    ], True
 
 
-def _numbers(series: pd.Series, *, integer: bool) -> list[Any]:
+def _numbers(series: pd.Series, *, integer: bool) -> Column:
     numeric = series
     if not pd.api.types.is_numeric_dtype(series.dtype) or pd.api.types.is_bool_dtype(series.dtype):
         numeric = pd.to_numeric(series, errors="coerce")
     if not numeric.hasnans and (not integer or pd.api.types.is_integer_dtype(numeric.dtype)):
-        return numeric.tolist()
+        return numeric.tolist(), False
     present = numeric.notna().to_numpy()
     if integer and not pd.api.types.is_integer_dtype(numeric.dtype):
         values = np.full(len(numeric), None, dtype=object)
         values[present] = numeric.to_numpy()[present].astype(np.int64).tolist()
-        return values.tolist()
-    return _objects(numeric).tolist()
+        return values.tolist(), True
+    return _objects(numeric).tolist(), True
 
 
-def _segment_lists(series: pd.Series) -> list[Any]:
+def _segment_lists(series: pd.Series) -> Column:
     try:
         codes, uniques = pd.factorize(series)
     except TypeError:  # cells holding lists are unhashable: convert one by one
-        return [_segments(v) for v in series.tolist()]
+        return [_segments(v) for v in series.tolist()], True
     converted = [_segments(u) or [] for u in uniques]
     # Each body gets its own list, so editing one payload never changes another.
-    return [list(converted[c]) if c >= 0 and converted[c] else None for c in codes.tolist()]
+    return [list(converted[c]) if c >= 0 and converted[c] else None for c in codes.tolist()], True
 
 
 def _segments(value: Any) -> list[str] | None:
@@ -247,27 +259,41 @@ def _offset_text(seconds: int) -> str:
     return f"{sign}{minutes // 60:02d}:{minutes % 60:02d}"
 
 
-def _datetimes(series: pd.Series) -> list[Any]:
+def _datetimes(series: pd.Series) -> Column:
     parsed = parse_datetimes(series)
     if not isinstance(parsed.dtype, pd.DatetimeTZDtype):
         return [
             v.isoformat() if isinstance(v, pd.Timestamp) and v is not pd.NaT else None
             for v in parsed
-        ]
+        ], True
     present = parsed.notna().to_numpy()
     local = parsed.dt.tz_localize(None).to_numpy()
-    utc = parsed.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy()
+    texts = [
+        w + o
+        for w, o in zip(_wall_texts(local, present), _offset_texts(parsed, local), strict=True)
+    ]
+    if present.all():
+        return texts, False
+    return [t if p else None for t, p in zip(texts, present.tolist(), strict=True)], True
+
+
+def _wall_texts(local: np.ndarray, present: np.ndarray) -> list[str]:
+    """Local wall times as ISO text, with fractions only if some value has them."""
     whole = local.astype("datetime64[s]")
     if (whole == local)[present].all():
-        wall = np.datetime_as_string(whole, unit="s").tolist()
-    else:
-        wall = np.datetime_as_string(local.astype("datetime64[us]"), unit="us").tolist()
+        return np.datetime_as_string(whole, unit="s").tolist()
+    return np.datetime_as_string(local.astype("datetime64[us]"), unit="us").tolist()
+
+
+def _offset_texts(parsed: pd.Series, local: np.ndarray) -> list[str]:
+    """Each value's UTC offset as +HH:MM (usually one or two distinct offsets per column)."""
+    utc = parsed.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy()
     offsets = ((local - utc) // np.timedelta64(1, "s")).astype(np.int64)
     labels, which = np.unique(offsets, return_inverse=True)
     texts = [_offset_text(int(s)) for s in labels]
-    return [
-        w + texts[i] if p else None for w, i, p in zip(wall, which.tolist(), present, strict=True)
-    ]
+    if len(texts) == 1:
+        return texts * len(local)
+    return [texts[i] for i in which.tolist()]
 
 
 def to_long(payloads: Iterable[dict[str, Any]], kind: str) -> pd.DataFrame:

@@ -112,7 +112,11 @@ def is_raw_email(series: pd.Series) -> pd.Series:
     """
     texts, present = _texts(series)
     out = pd.Series(False, index=series.index)
-    out[present] = texts.str.match(_EMAIL).to_numpy(dtype=bool)
+    # Only values holding an "@" can be addresses; the regex then runs on those few.
+    candidates = texts.str.contains("@", regex=False).to_numpy(dtype=bool)
+    flags = np.zeros(len(texts), dtype=bool)
+    flags[candidates] = [bool(_EMAIL.match(t)) for t in texts[candidates]]
+    out[present] = flags
     return out
 
 

@@ -165,6 +165,8 @@ def validate(df: pd.DataFrame, kind: str) -> ValidationReport:
     problems += [p for p in _cross_row_problems(frame, kind, df.index) if p[:2] not in reported]
     errors = _error_frame(problems, df, frame, kind)
     bad_rows = _invalid_rows(problems, frame, key)
+    if not bad_rows.any():  # a shallow copy is safe under copy-on-write and saves copying every row
+        return ValidationReport(kind, errors, df.copy(deep=False), df.iloc[:0])
     return ValidationReport(kind, errors, df[~bad_rows], df[bad_rows])
 
 

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import json
 import math
+from datetime import UTC, timedelta, timezone
 
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import omninb
 from omninb import payloads
@@ -308,3 +311,47 @@ def test_from_valid_numbers_from_text_columns():
     item = payloads.from_valid(df, "orders")[0]["lineItems"][0]
     assert item["unitPrice"] == 256.678 and item["quantity"] == 10
     assert not math.isnan(item["unitPrice"])
+
+
+_text = st.text(alphabet=st.characters(codec="utf-8", exclude_characters="|"), min_size=1).filter(
+    str.strip
+)
+_line = st.fixed_dictionaries(
+    {
+        "productId": _text,
+        "quantity": st.integers(1, 10**6),
+        "unitPrice": st.floats(0, 1e9, allow_nan=False, allow_infinity=False),
+    },
+    optional={"skuId": _text},
+)
+_order = st.fixed_dictionaries(
+    {
+        "userId": _text,
+        "dateTime": st.datetimes(
+            min_value=pd.Timestamp("2000-01-01").to_pydatetime(),
+            max_value=pd.Timestamp("2099-01-01").to_pydatetime(),
+            timezones=st.sampled_from(
+                [
+                    UTC,
+                    timezone(timedelta(hours=9)),
+                    timezone(timedelta(hours=-5, minutes=-30)),
+                ]
+            ),
+        ).map(lambda d: d.replace(microsecond=0).isoformat()),
+        "lineItems": st.lists(_line, min_size=1, max_size=4),
+    },
+    optional={
+        "storeId": _text,
+        "regionId": st.integers(-(2**40), 2**40),
+        "segmentIds": st.lists(_text.map(str.strip), min_size=1, max_size=3),
+        "currency": st.sampled_from(["USD", "EUR", "JPY"]),
+        "couponValue": st.floats(0, 1e6, allow_nan=False, allow_infinity=False),
+    },
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(_order, min_size=1, max_size=5))
+def test_build_inverts_to_long_for_any_valid_bodies(orders):
+    bodies = [{"id": f"o{n}", **order} for n, order in enumerate(orders)]
+    assert payloads.build(payloads.to_long(bodies, "orders"), "orders") == bodies

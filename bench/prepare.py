@@ -1,0 +1,132 @@
+"""Benchmark: validate + payloads + JSON + gzip batches, omninb vs. the straightforward loop.
+
+    python bench/prepare.py [--orders 200000] [--lines 3] [--baseline-orders 20000]
+
+omninb: ``schemas.validate`` -> ``payloads.from_valid(report.valid)`` ->
+``batching.pack`` (JSON + gzip bodies of at most 100 orders / 100 KB).
+Straightforward: what an analyst writes first: ``iterrows`` into dicts grouped
+by order id, ``json.dumps`` and ``gzip.compress`` per 100 orders, no validation.
+The loop is linear in the number of orders, so it runs on a slice
+(``--baseline-orders``) of the same frame to keep the run short; both figures
+are orders per second on one core, measured in the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from omninb import payloads, schemas
+from omninb.batching import pack
+
+__all__ = ["main", "make_frame", "omninb_way", "straightforward_way"]
+
+
+def make_frame(n_orders: int, lines: int, seed: int = 7) -> pd.DataFrame:
+    """A clean long frame of ``n_orders`` orders with ``lines`` line items each."""
+    rng = np.random.default_rng(seed)
+    n = n_orders * lines
+    order = np.repeat(np.arange(n_orders), lines)
+    start = pd.Timestamp("2026-11-01", tz="Europe/Paris")
+    seconds = np.repeat(rng.integers(0, 86400 * 30, n_orders), lines)
+    return pd.DataFrame(
+        {
+            "id": pd.Series(order + 10_000_000).astype(str),
+            "channel": "6a700f55b7059e38",
+            "userId": pd.Series(order % 40_000 + 100_000).astype(str),
+            "dateTime": start + pd.to_timedelta(seconds, unit="s"),
+            "paymentMethod": "credit",
+            "emailHash": "86e0b9e56c17cc4d12387e1949b85053fbe73bc3ce5a1188713a9d300cc6133d",
+            "storeId": pd.Series(order % 40).astype(str).radd("S"),
+            "regionId": 11,
+            "segmentIds": "44|55|3",
+            "currency": "EUR",
+            "productId": pd.Series(rng.integers(100_000, 100_500, n)).astype(str).radd("A"),
+            "skuId": "sku1",
+            "quantity": rng.integers(1, 5, n),
+            "unitPrice": np.round(rng.uniform(1, 500, n), 2),
+        }
+    )
+
+
+def omninb_way(df: pd.DataFrame) -> tuple[int, dict[str, float]]:
+    """Validate, build payloads of the valid rows, pack gzip batches; (bodies, seconds per step)."""
+    steps: dict[str, float] = {}
+    t0 = time.perf_counter()
+    report = schemas.validate(df, "orders")
+    t1 = time.perf_counter()
+    bodies = payloads.from_valid(report.valid, "orders")
+    t2 = time.perf_counter()
+    batches = list(pack(bodies))
+    t3 = time.perf_counter()
+    steps.update(validate=t1 - t0, payloads=t2 - t1, json_gzip=t3 - t2)
+    return len(batches), steps
+
+
+def straightforward_way(df: pd.DataFrame) -> int:
+    """The analyst's loop: iterrows into dicts, json.dumps, gzip per 100 orders."""
+    orders: dict[str, dict[str, Any]] = {}
+    line_fields = ("productId", "skuId", "quantity", "unitPrice")
+    for _, row in df.iterrows():
+        order = orders.get(row["id"])
+        if order is None:
+            order = {k: v for k, v in row.items() if k not in line_fields}
+            order["dateTime"] = row["dateTime"].isoformat()
+            order["regionId"] = int(row["regionId"])
+            order["segmentIds"] = row["segmentIds"].split("|")
+            order["lineItems"] = []
+            orders[row["id"]] = order
+        order["lineItems"].append(
+            {
+                "productId": row["productId"],
+                "skuId": row["skuId"],
+                "quantity": int(row["quantity"]),
+                "unitPrice": float(row["unitPrice"]),
+            }
+        )
+    bodies = list(orders.values())
+    chunks = [bodies[i : i + 100] for i in range(0, len(bodies), 100)]
+    return len([gzip.compress(json.dumps(c).encode()) for c in chunks])
+
+
+def _timed(run: Callable[[], Any]) -> tuple[Any, float]:
+    start = time.perf_counter()
+    result = run()
+    return result, time.perf_counter() - start
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run both ways and print orders/s, the per-step split and the ratio."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--orders", type=int, default=200_000)
+    parser.add_argument("--lines", type=int, default=3)
+    parser.add_argument("--baseline-orders", type=int, default=20_000)
+    args = parser.parse_args(argv)
+    df = make_frame(args.orders, args.lines)
+    (n_batches, steps), ours = _timed(lambda: omninb_way(df))
+    sample = df.iloc[: args.baseline_orders * args.lines]
+    _, theirs = _timed(lambda: straightforward_way(sample))
+    fast, slow = args.orders / ours, args.baseline_orders / theirs
+    print(
+        f"omninb:          {args.orders:>9,} orders x {args.lines} lines in {ours:6.2f} s = {fast:>10,.0f} orders/s ({n_batches:,} batches)"
+    )
+    print("  " + ", ".join(f"{k} {v:.2f} s" for k, v in steps.items()))
+    print(
+        f"straightforward: {args.baseline_orders:>9,} orders x {args.lines} lines in {theirs:6.2f} s = {slow:>10,.0f} orders/s (no validation)"
+    )
+    print(f"ratio: {fast / slow:.1f}x   target: >= 100,000 orders/s and >= 15x")
+
+
+if __name__ == "__main__":
+    main()
