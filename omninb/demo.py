@@ -43,9 +43,7 @@ def load(kind: str, data_dir: Path = DATA_DIR) -> pd.DataFrame:
         omninb.ValidationError: an order's rows are split across the file.
     """
     mapping = json.loads((data_dir / f"{kind}_columns.json").read_text())
-    frame = read_pos(data_dir / f"{kind}.csv", kind=kind, columns=mapping)
-    assert isinstance(frame, pd.DataFrame)  # no chunksize: one frame
-    return frame
+    return read_pos(data_dir / f"{kind}.csv", kind=kind, columns=mapping)
 
 
 def show(report: ValidationReport, limit: int = 8) -> None:

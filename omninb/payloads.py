@@ -140,10 +140,10 @@ def _row_maker(
 
 
 # A converted column, and whether it may hold None (False when the fast path proved it cannot).
-Column = tuple[list[Any], bool]
+_Column = tuple[list[Any], bool]
 
 
-def _records(names: Sequence[str], cols: dict[str, Column], size: int) -> list[dict[str, Any]]:
+def _records(names: Sequence[str], cols: dict[str, _Column], size: int) -> list[dict[str, Any]]:
     """Dicts from column lists, leaving out None (absent optional field)."""
     full = tuple(f for f in names if not cols[f][1] or None not in cols[f][0])
     partial = [f for f in names if f not in full]
@@ -173,7 +173,7 @@ def wire_values(field: str, series: pd.Series) -> list[Any]:
     return _wire(field, series)[0]
 
 
-def _wire(field: str, series: pd.Series) -> Column:
+def _wire(field: str, series: pd.Series) -> _Column:
     if field == "dateTime":
         return _datetimes(series)
     if field in list_fields():
@@ -205,7 +205,7 @@ def _text(value: Any) -> str | None:
     return str(value)
 
 
-def _texts(series: pd.Series) -> Column:
+def _texts(series: pd.Series) -> _Column:
     if pd.api.types.is_integer_dtype(series.dtype) and not series.hasnans:
         return series.astype(str).tolist(), False
     text_dtype = isinstance(series.dtype, pd.StringDtype)
@@ -216,7 +216,7 @@ def _texts(series: pd.Series) -> Column:
     ], True
 
 
-def _numbers(series: pd.Series, *, integer: bool) -> Column:
+def _numbers(series: pd.Series, *, integer: bool) -> _Column:
     numeric = series
     if not pd.api.types.is_numeric_dtype(series.dtype) or pd.api.types.is_bool_dtype(series.dtype):
         numeric = pd.to_numeric(series, errors="coerce")
@@ -230,7 +230,7 @@ def _numbers(series: pd.Series, *, integer: bool) -> Column:
     return _objects(numeric).tolist(), True
 
 
-def _segment_lists(series: pd.Series) -> Column:
+def _segment_lists(series: pd.Series) -> _Column:
     try:
         codes, uniques = pd.factorize(series)
     except TypeError:  # cells holding lists are unhashable: convert one by one
@@ -259,7 +259,7 @@ def _offset_text(seconds: int) -> str:
     return f"{sign}{minutes // 60:02d}:{minutes % 60:02d}"
 
 
-def _datetimes(series: pd.Series) -> Column:
+def _datetimes(series: pd.Series) -> _Column:
     parsed = parse_datetimes(series)
     if not isinstance(parsed.dtype, pd.DatetimeTZDtype):
         return [

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 import pandas as pd
@@ -63,8 +63,28 @@ def _row_list(rows: list[Any], limit: int = 8) -> str:
     return text + (f" and {len(rows) - limit} more" if len(rows) > limit else "")
 
 
+Source = str | os.PathLike[str] | pd.DataFrame
+
+
+@overload
 def read_pos(
-    source: str | os.PathLike[str] | pd.DataFrame,
+    source: Source,
+    kind: str = ...,
+    columns: Mapping[str, str] | None = ...,
+    tz: str | None = ...,
+    chunksize: None = ...,
+) -> pd.DataFrame: ...
+@overload
+def read_pos(
+    source: Source,
+    kind: str = ...,
+    columns: Mapping[str, str] | None = ...,
+    tz: str | None = ...,
+    *,
+    chunksize: int,
+) -> Iterator[pd.DataFrame]: ...
+def read_pos(
+    source: Source,
     kind: str = "orders",
     columns: Mapping[str, str] | None = None,
     tz: str | None = None,
@@ -265,12 +285,7 @@ def _whole_orders(
     carry: pd.DataFrame | None = None
     seen: dict[Any, list[Any]] = {}
     for raw in chunks:
-        chunk = _prepare(raw, mapping, tz)
-        if key not in chunk.columns:
-            raise ConfigError(
-                f"Cannot read whole {key} groups: the export has no {key!r} column after "
-                f"applying columns=. Map the POS column holding it, e.g. columns={{'TransactionID': {key!r}}}."
-            )
+        chunk = _require_key(_prepare(raw, mapping, tz), key)
         if carry is not None:
             chunk = pd.concat([carry, chunk])
         _check_contiguous(chunk, key, seen)
@@ -280,6 +295,15 @@ def _whole_orders(
             yield body
     if carry is not None and len(carry):
         yield carry
+
+
+def _require_key(chunk: pd.DataFrame, key: str) -> pd.DataFrame:
+    if key not in chunk.columns:
+        raise ConfigError(
+            f"Cannot read whole {key} groups: the export has no {key!r} column after "
+            f"applying columns=. Map the POS column holding it, e.g. columns={{'TransactionID': {key!r}}}."
+        )
+    return chunk
 
 
 def _split_last_order(chunk: pd.DataFrame, key: str) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -44,7 +44,15 @@ class ValidationReport:
 
     @property
     def ok(self) -> bool:
-        """True when there is no problem at all."""
+        """True when there is no problem at all.
+
+        Example:
+            >>> validate(pd.DataFrame({"id": ["1"]}), "orders").ok
+            False
+
+        Raises:
+            Nothing.
+        """
         return self.errors.empty
 
     def counts(self) -> pd.Series:
@@ -223,7 +231,8 @@ def _cross_row_problems(frame: pd.DataFrame, kind: str, labels: pd.Index) -> lis
 
 def _first_row_of_group(groups: np.ndarray) -> np.ndarray:
     """For each row, the position of its group's first row (-1 for rows without a key)."""
-    firsts = np.full(groups.max() + 1 if len(groups) else 0, -1, dtype=np.intp)
+    # At least one slot, so rows without a key (all -1) still index something.
+    firsts = np.full(max(int(groups.max(initial=-1)) + 1, 1), -1, dtype=np.intp)
     present = np.flatnonzero(groups >= 0)
     unique, where = np.unique(groups[present], return_index=True)
     firsts[unique] = present[where]
@@ -248,7 +257,8 @@ def _error_frame(
     key = record_key(kind)
     keys = frame[key] if key in frame.columns else None
     rows = []
-    for pos, column, check, value, body in sorted(problems, key=_problem_order):
+    rank = {f: n for n, f in enumerate((*header_fields(kind), *line_fields(kind)))}
+    for pos, column, check, value, body in sorted(problems, key=lambda p: _problem_order(p, rank)):
         label = _label(df, pos)
         order_id = None if keys is None or pos is None else checks.id_text(keys.iloc[pos])
         where = checks.where(label, order_id, kind, column)
@@ -256,8 +266,9 @@ def _error_frame(
     return pd.DataFrame(rows, columns=list(ERROR_COLUMNS))
 
 
-def _problem_order(problem: Problem) -> tuple[int, str]:
-    return (-1 if problem[0] is None else problem[0], problem[1])
+def _problem_order(problem: Problem, rank: dict[str, int]) -> tuple[int, int, str]:
+    """Missing columns first, then by row, then in the reference's field order."""
+    return (-1 if problem[0] is None else problem[0], rank.get(problem[1], len(rank)), problem[2])
 
 
 def _invalid_rows(problems: list[Problem], frame: pd.DataFrame, key: str) -> np.ndarray:

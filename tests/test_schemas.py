@@ -326,3 +326,30 @@ def test_duplicate_index_labels_still_split_correctly():
     report = schemas.validate(df, "orders")
     assert report.errors["row"].tolist() == [1]
     assert report.valid["id"].tolist() == ["1", "1"] and report.invalid["id"].tolist() == ["2", "2"]
+
+
+def test_rows_without_any_id_are_reported_not_crashed_on():
+    df = good_orders()
+    df["id"] = None
+    report = schemas.validate(df, "orders")
+    assert report.errors["check"].tolist() == ["required"] * 4
+    assert (
+        report.errors["message"]
+        .iloc[0]
+        .startswith("Row 10 (order <no id>), id: id is empty but mandatory")
+    )
+    assert report.valid.empty
+
+
+def test_empty_frame_with_all_columns_is_ok_and_without_columns_is_not():
+    assert schemas.validate(good_orders().iloc[:0], "orders").ok
+    report = schemas.validate(pd.DataFrame(), "returns")
+    assert report.errors["column"].tolist() == [
+        "orderId",
+        "returnId",
+        "userId",
+        "dateTime",
+        "productId",
+        "quantity",
+        "unitPrice",
+    ]
