@@ -1,0 +1,187 @@
+"""The ``omninb`` command: a thin façade over the library for terminals and scheduled runs.
+
+Each subcommand is one small ``_add_<name>`` function that adds its subparser and
+sets ``run`` to the function doing the work; ``COMMANDS`` lists them. To add a
+subcommand, write both functions and append the adder to ``COMMANDS``.
+
+Example:
+    $ omninb sandbox --port 8765 --catalog data/catalog.csv
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from omninb.errors import OmniError
+
+__all__ = ["COMMANDS", "build_parser", "main"]
+
+Subparsers = Any  # argparse's _SubParsersAction is private; its type is not worth importing
+
+
+def _add_sandbox(commands: Subparsers) -> None:
+    p = commands.add_parser(
+        "sandbox",
+        help="run the local gateway emulator in the foreground",
+        description="Run the Omnichannel gateway emulator until Ctrl-C, for curl, Postman or a notebook.",
+    )
+    p.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8765, help="port (default 8765; 0 picks a free one)")
+    p.add_argument(
+        "--catalog", help="CSV of known product ids (productId column or the first); default: any"
+    )
+    p.add_argument(
+        "--rate-limit", type=_rate_limit, default=100, help="records/s per apiKey, or 'none'"
+    )
+    p.add_argument(
+        "--token-ttl", type=float, default=28_800, help="bearer token lifetime in seconds"
+    )
+    p.add_argument("--latency", type=float, default=0.0, help="seconds added to every answer")
+    p.add_argument("--jitter", type=float, default=0.0, help="latency varies uniformly by ± this")
+    p.add_argument(
+        "--error-rate", type=float, default=0.0, help="share of imports answered 500/503"
+    )
+    p.add_argument(
+        "--drop-before-rate", type=float, default=0.0, help="share of imports dropped unstored"
+    )
+    p.add_argument(
+        "--drop-after-rate", type=float, default=0.0, help="share of imports dropped after storing"
+    )
+    p.add_argument("--status-delay", type=float, default=0.0, help="seconds a job stays RUNNING")
+    p.add_argument("--seed", type=int, help="makes the fault knobs reproducible")
+    p.add_argument(
+        "--client-id", help="fixed credentials (give all three), e.g. to keep a notebook's settings"
+    )
+    p.add_argument("--client-secret")
+    p.add_argument("--api-key")
+    p.set_defaults(run=_run_sandbox)
+
+
+def _rate_limit(text: str) -> int | None:
+    if text.strip().lower() in ("none", "off", "0"):
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a whole number or 'none', not {text!r}"
+        ) from None
+
+
+def _run_sandbox(args: argparse.Namespace) -> int:
+    from omninb.sandbox import Sandbox  # lazy: other subcommands do not pay for aiohttp
+
+    with Sandbox(
+        catalog=args.catalog,
+        rate_limit=args.rate_limit,
+        token_ttl=args.token_ttl,
+        latency=args.latency,
+        jitter=args.jitter,
+        error_rate=args.error_rate,
+        drop_before_rate=args.drop_before_rate,
+        drop_after_rate=args.drop_after_rate,
+        seed=args.seed,
+        host=args.host,
+        port=args.port,
+        status_delay=args.status_delay,
+        credentials=_fixed_credentials(args),
+    ) as sb:
+        print(_banner(sb), flush=True)
+        _wait_for_interrupt()
+        print("omninb sandbox stopped.", flush=True)
+    return 0
+
+
+def _wait_for_interrupt() -> None:
+    if threading.current_thread() is threading.main_thread():
+        # A supervisor's SIGTERM stops the server as cleanly as Ctrl-C does.
+        signal.signal(signal.SIGTERM, signal.default_int_handler)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        return
+
+
+def _fixed_credentials(args: argparse.Namespace) -> list[tuple[str, str, list[str]]] | None:
+    given = (args.client_id, args.client_secret, args.api_key)
+    if not any(given):
+        return None
+    if not all(given):
+        raise OmniError(
+            "Give --client-id, --client-secret and --api-key together, or none of them."
+        )
+    return [(args.client_id, args.client_secret, [args.api_key])]
+
+
+def _banner(sb: Any) -> str:
+    # A local emulator prints its own secret on purpose: the user needs it to connect.
+    c = sb.credentials
+    return "\n".join(
+        [
+            f"omninb sandbox listening on {sb.url}",
+            f"  client_id      {c['client_id']}",
+            f"  client_secret  {c['client_secret']}",
+            f"  api_key        {c['api_key']}",
+            f"  tokens         POST {sb.url}/omnichannel/api/v1/oauth2/token",
+            f"                 POST {sb.url}/common-status/v1/oauth2/token",
+            f"  knobs          {sb.knobs}",
+            "For omninb.Client.from_env():",
+            f"  export OMNI_BASE_URL={sb.url} OMNI_API_KEY={c['api_key']} "
+            f"OMNI_CLIENT_ID={c['client_id']} OMNI_CLIENT_SECRET={c['client_secret']}",
+            "Press Ctrl-C to stop.",
+        ]
+    )
+
+
+COMMANDS: tuple[Callable[[Subparsers], None], ...] = (_add_sandbox,)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``omninb`` argument parser with every subcommand in ``COMMANDS``.
+
+    Example:
+        >>> build_parser().parse_args(["sandbox", "--port", "0"]).port
+        0
+
+    Raises:
+        Nothing.
+    """
+    parser = argparse.ArgumentParser(
+        prog="omninb", description=__doc__.splitlines()[0] if __doc__ else None
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for add in COMMANDS:
+        add(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one ``omninb`` subcommand; returns the process exit status.
+
+    Example:
+        >>> main([])  # doctest: +SKIP
+        2
+
+    Raises:
+        SystemExit: from argparse, for unknown options or --help.
+    """
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    run = getattr(args, "run", None)
+    if run is None:
+        parser.print_help(sys.stderr)
+        return 2
+    try:
+        return int(run(args))
+    except OmniError as exc:
+        print(f"omninb {args.command}: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
