@@ -62,6 +62,15 @@ def _reason_counts(frame: pd.DataFrame, top: int) -> pd.Series:
     return counts
 
 
+def _reason_colors(frame: pd.DataFrame, reasons: pd.Index) -> list[str]:
+    """Each bar in the colour of the outcome its orders had (rejected unless known)."""
+    if "outcome" not in frame:
+        return [OUTCOME_COLORS["rejected"]] * len(reasons)
+    outcome = frame.assign(reason=frame["reason"].replace("", "(no reason given)"))
+    first = outcome.drop_duplicates("reason").set_index("reason")["outcome"].astype(str)
+    return [OUTCOME_COLORS.get(first.get(r, "rejected"), "#555") for r in reasons]
+
+
 def failure_reasons(frame: pd.DataFrame, ax: Axes | None = None, top: int = 12) -> Axes:
     """Horizontal bars: how often each failure reason occurs, the most frequent on top.
 
@@ -86,7 +95,7 @@ def failure_reasons(frame: pd.DataFrame, ax: Axes | None = None, top: int = 12) 
         ax.set_yticks([])
         return ax
     labels = [textwrap.fill(str(r), 50) for r in counts.index]
-    bars = ax.barh(labels, counts.to_numpy(), color=OUTCOME_COLORS["rejected"])
+    bars = ax.barh(labels, counts.to_numpy(), color=_reason_colors(frame, counts.index))
     ax.invert_yaxis()  # most frequent first, read top-down
     ax.bar_label(bars, padding=3)
     ax.margins(x=0.12)
@@ -150,6 +159,7 @@ def outcomes(
             color=OUTCOME_COLORS[outcome],
         )
         bottom += heights
+    ax.set_ylim(0, max(bottom.max(initial=0) * 1.08, 1))  # headroom: the tallest bar is not cut
     where = "store" if by == "storeId" else "day"
     ax.set_title(f"Order outcomes by {where}")
     ax.set_xlabel(where)

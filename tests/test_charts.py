@@ -65,6 +65,9 @@ def test_failure_reasons_of_an_outcome_frame_counts_failed_orders(tmp_path):
         )
     )
     assert got == {"No product {}": 2, "quantity: {}": 1, "(no reason given)": 1}
+    # each bar in its outcome's colour: rejected red, invalid orange, not sent grey
+    colors = [matplotlib.colors.to_hex(p.get_facecolor()) for p in ax.patches]
+    assert colors == [charts.OUTCOME_COLORS[o] for o in ("rejected", "invalid", "not sent")]
     assert ax.get_xlabel() == "number of orders"
 
 

@@ -60,12 +60,17 @@ def _errors(nb: nbformat.NotebookNode) -> list[str]:
     ]
 
 
-def _valid_orders() -> tuple[int, int]:
-    """(orders, orders with a line the catalog does not know) in the sample export."""
+def _sample() -> tuple[pd.DataFrame, pd.Series]:
+    """The sample export, and per line whether the catalog knows its product."""
     orders = pd.read_csv(ROOT / "data" / "orders.csv", dtype=str)
     catalog = set(pd.read_csv(ROOT / "data" / "catalog.csv", dtype=str)["productId"])
-    unknown = orders.loc[~orders["ArticleNo"].isin(catalog), "TransactionID"].nunique()
-    return orders["TransactionID"].nunique(), unknown
+    return orders, orders["ArticleNo"].isin(catalog)
+
+
+def _valid_orders() -> tuple[int, int]:
+    """(orders, orders with a line the catalog does not know) in the sample export."""
+    orders, known = _sample()
+    return orders["TransactionID"].nunique(), orders.loc[~known, "TransactionID"].nunique()
 
 
 def test_quickstart_runs_and_reconciles_with_the_sandbox(tmp_path):
@@ -91,3 +96,22 @@ def test_historical_import_is_interrupted_and_resumes_without_duplicates(tmp_pat
     assert checks["max_stored"] == 1
     # and everything valid and known to the catalog is stored
     assert checks["stored"] == orders - checks["invalid"] - unknown
+
+
+def test_failure_review_fixes_and_repushes_what_can_be_fixed(tmp_path):
+    nb, checks = _run("03_failure_review.ipynb", tmp_path)
+    assert not _errors(nb)
+    orders, unknown = _valid_orders()
+    sample, known = _sample()
+    only_unknown = (~known).groupby(sample["TransactionID"]).all().sum()
+    assert checks["exported"] == checks["failed_first"] > unknown
+    # orders made only of unknown products are dropped by the fix; every other one is re-pushed
+    assert checks["exported"] - checks["repushed"] == only_unknown > 0
+    # and every re-pushed order lands but the one without a userId (left for the POS team)
+    assert checks["repushed_outcomes"]["accepted"] == checks["repushed"] - 1
+    assert sorted(set(checks["still_failed"])) == [
+        "No product is found for product ID {}",
+        "userId: userId is empty but mandatory",
+    ]
+    assert checks["final"]["accepted"] == orders - 1 - only_unknown == checks["stored"]
+    assert checks["max_stored"] == 1
