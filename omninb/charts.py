@@ -47,13 +47,17 @@ def _axes(ax: Axes | None, size: tuple[float, float]) -> Axes:
     return new_ax
 
 
-def _reason_counts(frame: pd.DataFrame, top: int) -> pd.Series:
+def _failures(frame: pd.DataFrame) -> pd.DataFrame:
     if "outcome" in frame:  # a reconcile() frame: one row per failed order
         picked = frame[frame["outcome"].astype(str).isin(_FAILED)]
     else:  # a StatusReport.events frame: one row per rejecting event
         picked = frame[frame["level"].astype("string").str.upper().isin(_REJECTING)]
     reasons = picked["reason"].astype("string").fillna("").replace("", "(no reason given)")
-    counts = reasons.value_counts()
+    return picked.assign(reason=reasons)
+
+
+def _reason_counts(failures: pd.DataFrame, top: int) -> pd.Series:
+    counts = failures["reason"].value_counts()
     if len(counts) > top:
         rest = counts.iloc[top - 1 :]
         counts = pd.concat(
@@ -62,12 +66,11 @@ def _reason_counts(frame: pd.DataFrame, top: int) -> pd.Series:
     return counts
 
 
-def _reason_colors(frame: pd.DataFrame, reasons: pd.Index) -> list[str]:
-    """Each bar in the colour of the outcome its orders had (rejected unless known)."""
-    if "outcome" not in frame:
+def _reason_colors(failures: pd.DataFrame, reasons: pd.Index) -> list[str]:
+    """Each bar in the colour of its orders' outcome (events are all rejections)."""
+    if "outcome" not in failures:
         return [OUTCOME_COLORS["rejected"]] * len(reasons)
-    outcome = frame.assign(reason=frame["reason"].replace("", "(no reason given)"))
-    first = outcome.drop_duplicates("reason").set_index("reason")["outcome"].astype(str)
+    first = failures.drop_duplicates("reason").set_index("reason")["outcome"].astype(str)
     return [OUTCOME_COLORS.get(first.get(r, "rejected"), "#555") for r in reasons]
 
 
@@ -85,7 +88,8 @@ def failure_reasons(frame: pd.DataFrame, ax: Axes | None = None, top: int = 12) 
     Raises:
         KeyError: ``frame`` has neither ``outcome`` nor ``level``, or has no ``reason``.
     """
-    counts = _reason_counts(frame, max(top, 2))
+    failures = _failures(frame)
+    counts = _reason_counts(failures, max(top, 2))
     ax = _axes(ax, (9, 1.6 + 0.45 * max(len(counts), 1)))
     unit = "orders" if "outcome" in frame else "events"
     ax.set_title("Failure reasons")
@@ -95,7 +99,7 @@ def failure_reasons(frame: pd.DataFrame, ax: Axes | None = None, top: int = 12) 
         ax.set_yticks([])
         return ax
     labels = [textwrap.fill(str(r), 50) for r in counts.index]
-    bars = ax.barh(labels, counts.to_numpy(), color=_reason_colors(frame, counts.index))
+    bars = ax.barh(labels, counts.to_numpy(), color=_reason_colors(failures, counts.index))
     ax.invert_yaxis()  # most frequent first, read top-down
     ax.bar_label(bars, padding=3)
     ax.margins(x=0.12)
