@@ -138,7 +138,33 @@ def _banner(sb: Any) -> str:
     )
 
 
-COMMANDS: tuple[Callable[[Subparsers], None], ...] = (_add_sandbox,)
+def _add_status(commands: Subparsers) -> None:
+    p = commands.add_parser(
+        "status",
+        help="print the status of import jobs, one row per job and per event",
+        description=(
+            "Poll the status service for each JOB_ID until its status is final (or --timeout), "
+            "then print the jobs and their events. Credentials come from OMNI_API_KEY, "
+            "OMNI_CLIENT_ID, OMNI_CLIENT_SECRET and OMNI_ENV (or OMNI_BASE_URL). Exit status 0 "
+            "when every job is final and no record failed, 1 otherwise."
+        ),
+    )
+    p.add_argument("job_ids", nargs="+", metavar="JOB_ID", help="job ids from the import answers")
+    p.add_argument("--no-wait", dest="wait", action="store_false", help="ask once, do not poll")
+    p.add_argument("--timeout", type=float, default=300.0, help="seconds to poll at most (300)")
+    p.add_argument("--poll-interval", type=float, default=2.0, help="seconds between polls (2)")
+    p.add_argument("--max-events", type=int, default=100, help="events printed at most (100)")
+    p.add_argument("--csv", metavar="DIR", help="also write jobs.csv and events.csv into DIR")
+
+    def run(args: argparse.Namespace) -> int:
+        from omninb.status import cli_status  # lazy: pandas only when the command runs
+
+        return cli_status(args)
+
+    p.set_defaults(run=run)
+
+
+COMMANDS: tuple[Callable[[Subparsers], None], ...] = (_add_sandbox, _add_status)
 
 
 def build_parser() -> argparse.ArgumentParser:

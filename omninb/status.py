@@ -32,6 +32,7 @@ __all__ = [
     "FINAL_STATUSES",
     "JOB_COLUMNS",
     "StatusReport",
+    "cli_status",
     "collect_status",
     "job_ids",
     "normalise_reason",
@@ -398,3 +399,55 @@ def _say_if_incomplete(report: StatusReport, wait: bool, timeout: float) -> None
         why,
         shown,
     )
+
+
+def _report_text(report: StatusReport, max_events: int) -> str:
+    jobs = report.jobs[[*JOB_COLUMNS, *(["error"] if not report.errors.empty else [])]]
+    parts = [f"{report!r}", "", jobs.to_string(index=False)]
+    if not report.events.empty:
+        counts = report.events.groupby(["level", "reason"]).size().rename("events")
+        parts += ["", "Events by reason:", counts.reset_index().to_string(index=False)]
+        shown = report.events[["jobId", "level", "orderId", "message"]].head(max_events)
+        parts += ["", "Events:", shown.to_string(index=False)]
+        if len(report.events) > max_events:
+            parts.append(f"... and {len(report.events) - max_events:,} more (see --csv).")
+    if report.pending:
+        parts += ["", f"Not final yet: {', '.join(report.pending)}. Run this again later."]
+    return "\n".join(parts)
+
+
+def cli_status(args: Any) -> int:
+    """``omninb status JOB_ID...``: poll, print jobs and events, optionally write CSV files.
+
+    Credentials come from the environment (``Client.from_env``). Exit status 0
+    when every job is final and no record failed, 1 otherwise.
+
+    Example:
+        >>> from omninb.cli import main
+        >>> main(["status", "f29dd805-0156-11ee-ad68-7d780afc9f2c", "--no-wait"])  # doctest: +SKIP
+
+    Raises:
+        omninb.ConfigError: credentials are missing from the environment.
+        omninb.AuthError: the status service refused them.
+    """
+    from pathlib import Path
+
+    from omninb.client import Client
+
+    with Client.from_env() as client:
+        report = collect_status(
+            client,
+            args.job_ids,
+            wait=args.wait,
+            timeout=args.timeout,
+            poll_interval=args.poll_interval,
+        )
+    print(_report_text(report, args.max_events))
+    if args.csv:
+        folder = Path(args.csv)
+        folder.mkdir(parents=True, exist_ok=True)
+        report.jobs.to_csv(folder / "jobs.csv", index=False)
+        report.events.to_csv(folder / "events.csv", index=False)
+        print(f"Wrote {folder / 'jobs.csv'} and {folder / 'events.csv'}.")
+    failed = int(report.jobs["failed"].fillna(0).sum())
+    return 0 if report.complete and failed == 0 else 1

@@ -276,3 +276,64 @@ def test_merged_keeps_the_last_known_status_of_jobs_a_refresh_could_not_read():
     )
     assert len(merged.events) == len(old.events) == 1
     assert merged.errors["jobId"].tolist() == [b]
+
+
+# --- omninb status JOB_ID... -----------------------------------------------------------------
+
+from omninb.cli import main  # noqa: E402
+
+
+def _env(monkeypatch, sb):
+    creds = sb.credentials
+    monkeypatch.setenv("OMNI_BASE_URL", sb.url)
+    monkeypatch.setenv("OMNI_API_KEY", creds["api_key"])
+    monkeypatch.setenv("OMNI_CLIENT_ID", creds["client_id"])
+    monkeypatch.setenv("OMNI_CLIENT_SECRET", creds["client_secret"])
+
+
+def test_status_command_prints_jobs_and_events_and_writes_csv(monkeypatch, capsys, tmp_path):
+    with omninb.Sandbox(catalog=CATALOG, rate_limit=None) as sb, sb.client(rate=None) as client:
+        pushed = push_mixed(sb, client, n=150)
+        _env(monkeypatch, sb)
+        jobs = list(pushed.result.requests["jobId"])
+        code = main(
+            [
+                "status",
+                *jobs,
+                "--poll-interval",
+                "0.05",
+                "--max-events",
+                "3",
+                "--csv",
+                str(tmp_path),
+            ]
+        )
+    out = capsys.readouterr().out
+    assert code == 1  # some records failed
+    assert all(job in out for job in jobs) and "PROCESSING_WITH_WARNING" in out
+    assert "No product is found for product ID {}" in out
+    assert f"and {len(expected(150)['rejected']) - 3:,} more" in out
+    events = pd.read_csv(tmp_path / "events.csv", dtype=str)
+    assert set(events["orderId"]) == expected(150)["rejected"]
+    assert sb.credentials["client_secret"] not in out
+
+
+def test_status_command_exits_zero_when_every_record_was_taken(monkeypatch, capsys):
+    with omninb.Sandbox(rate_limit=None) as sb, sb.client(rate=None) as client:
+        pushed = push_mixed(sb, client, n=20)  # no catalog: every valid order is taken
+        _env(monkeypatch, sb)
+        code = main(["status", *pushed.result.requests["jobId"], "--no-wait"])
+    assert code == 0 and "PROCESSING" in capsys.readouterr().out
+
+
+def test_status_command_without_credentials_says_what_to_set(monkeypatch, capsys):
+    for name in (
+        "OMNI_API_KEY",
+        "OMNI_CLIENT_ID",
+        "OMNI_CLIENT_SECRET",
+        "OMNI_BASE_URL",
+        "OMNI_ENV",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    assert main(["status", "some-job"]) == 1
+    assert "OMNI_" in capsys.readouterr().err
