@@ -51,9 +51,9 @@ class OmniAccessor:
         Raises:
             ValueError: kind is not 'orders' or 'returns'.
         """
-        from omninb import schemas
+        from omninb import schemas as _schemas
 
-        return schemas.validate(self._df, self._kind(kind))
+        return _schemas.validate(self._df, self._kind(kind))
 
     def payloads(self, kind: str = "orders", method: str = "batch") -> list[dict[str, Any]]:
         """The API bodies, one dict per order; see ``omninb.payloads.build``.
@@ -64,9 +64,9 @@ class OmniAccessor:
         Raises:
             omninb.ValidationError: any row is invalid (the report is attached).
         """
-        from omninb import payloads
+        from omninb import payloads as _payloads
 
-        return payloads.build(self._df, self._kind(kind), method=method)
+        return _payloads.build(self._df, self._kind(kind), method=method)
 
     def push(self, client: Client, kind: str = "orders", **options: Any) -> PushResult:
         """Send the frame through ``client``; see ``omninb.push.push`` for options.
@@ -78,9 +78,9 @@ class OmniAccessor:
             omninb.ValidationError: invalid rows and on_invalid="raise" (nothing sent).
             omninb.JournalError: the journal belongs to another input or API key.
         """
-        from omninb import push
+        from omninb import push as _push
 
-        return push.push(self._df, client, kind=self._kind(kind), **options)
+        return _push.push(self._df, client, kind=self._kind(kind), **options)
 
     def reconcile(self, result: PushResult, status: StatusReport | None = None) -> pd.DataFrame:
         """One row per source order with its outcome; see ``omninb.reconcile.reconcile``.
@@ -91,6 +91,6 @@ class OmniAccessor:
         Raises:
             ValueError: result was pushed from a different kind of frame.
         """
-        from omninb import reconcile
+        from omninb import reconcile as _reconcile
 
-        return reconcile.reconcile(self._df, result, status)
+        return _reconcile.reconcile(self._df, result, status)
