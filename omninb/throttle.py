@@ -22,6 +22,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 __all__ = ["Throttle", "next_send_time", "relaxed_margin"]
 
@@ -89,6 +90,14 @@ def relaxed_margin(
     return max(base, margin - periods * step)
 
 
+@dataclass(slots=True)
+class _Send:
+    """One scheduled send; ``when`` moves later if its sender woke late."""
+
+    when: float
+    n: int
+
+
 class Throttle:
     """Thread-safe scheduler: ``acquire(n)`` blocks until ``n`` records may be sent.
 
@@ -122,7 +131,7 @@ class Throttle:
         self.step = step
         self._clock, self._sleep = clock, sleep
         self._lock = threading.Lock()
-        self._history: deque[tuple[float, int]] = deque()
+        self._history: deque[_Send] = deque()
         self._changed = clock()
 
     def __repr__(self) -> str:
@@ -137,7 +146,7 @@ class Throttle:
             (0.0, 1.01)
 
         Returns:
-            The clock time the send was scheduled for.
+            The clock time the send went (its slot, or later if the caller woke late).
 
         Raises:
             ValueError: n is below 1 or above the rate.
@@ -148,11 +157,18 @@ class Throttle:
             now = self._clock()
             self._relax(now)
             self._forget(now)
-            when = next_send_time(self._history, n, now, self.rate, self.window, self.margin)
-            self._history.append((when, n))
-        if when > now:
-            self._sleep(when - now)
-        return when
+            past = [(send.when, send.n) for send in self._history]
+            send = _Send(next_send_time(past, n, now, self.rate, self.window, self.margin), n)
+            self._history.append(send)
+        if send.when > now:
+            self._sleep(send.when - now)
+        woke = self._clock()
+        if woke > send.when:
+            # A sender that woke late arrives late; later slots must count from
+            # when it really went, or the server sees it in the next window.
+            with self._lock:
+                send.when = woke
+        return send.when
 
     def penalize(self) -> None:
         """Widen the margin after an unexpected 429 (several within one window count once).
@@ -184,5 +200,5 @@ class Throttle:
     def _forget(self, now: float) -> None:
         # Keep what the widest possible margin could still count.
         horizon = now - self.window * (1 + self.max_margin)
-        while self._history and self._history[0][0] <= horizon:
+        while self._history and self._history[0].when <= horizon:
             self._history.popleft()

@@ -150,3 +150,17 @@ def test_throttle_refuses_bad_settings():
     with pytest.raises(ValueError, match="margin"):
         Throttle(margin=0.5, max_margin=0.2)
     assert "margin=0.010" in repr(Throttle())
+
+
+def test_a_late_waking_sender_moves_later_slots_with_it():
+    clock = FakeClock()
+
+    def oversleep(seconds: float) -> None:
+        clock.now += seconds + 0.02  # the OS woke the sender 20 ms late
+
+    throttle = Throttle(rate=100, margin=0.01, clock=clock, sleep=oversleep)
+    assert throttle.acquire(100) == 0.0
+    second = throttle.acquire(100)
+    assert second == pytest.approx(1.03)  # reported as when it really went
+    clock.now = 1.5
+    assert throttle.acquire(100) == pytest.approx(1.03 + 1.01 + 0.02)
