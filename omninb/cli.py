@@ -164,7 +164,53 @@ def _add_status(commands: Subparsers) -> None:
     p.set_defaults(run=run)
 
 
-COMMANDS: tuple[Callable[[Subparsers], None], ...] = (_add_sandbox, _add_status)
+def _add_push(commands: Subparsers) -> None:
+    p = commands.add_parser(
+        "push",
+        help="push a POS export file to the API, in chunks, resumable with --journal",
+        description=(
+            "Read FILE in chunks of whole orders, validate, and push the valid orders; invalid "
+            "ones are skipped and listed. Credentials come from OMNI_API_KEY, OMNI_CLIENT_ID, "
+            "OMNI_CLIENT_SECRET and OMNI_ENV (or OMNI_BASE_URL). With --journal, running the "
+            "same command again sends only what was not confirmed. Exit status 0 when every "
+            "order was accepted, 1 otherwise, 130 when interrupted."
+        ),
+    )
+    p.add_argument("file", help="the export: .csv (optionally compressed), .parquet or .xlsx")
+    p.add_argument("--kind", choices=("orders", "returns"), default="orders")
+    p.add_argument("--mode", choices=("offline", "online"), default="offline")
+    p.add_argument(
+        "--method",
+        choices=("batch", "single"),
+        default="batch",
+        help="POST batches or PUT per order",
+    )
+    p.add_argument("--journal", help="SQLite journal file: run the same command again to resume")
+    p.add_argument(
+        "--columns", help='JSON file mapping POS columns to API fields, e.g. {"TxnID": "id"}'
+    )
+    p.add_argument(
+        "--tz", help="time zone of timestamps written without an offset, e.g. Asia/Tokyo"
+    )
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--env", choices=("qa", "staging", "production"), help="overrides OMNI_ENV")
+    where.add_argument("--base-url", help="overrides OMNI_BASE_URL, e.g. a sandbox's URL")
+    p.add_argument(
+        "--rate", type=_rate_limit, default=100, help="orders/s to keep to (100), or 'none'"
+    )
+    p.add_argument("--chunksize", type=int, default=50_000, help="rows read at a time (50000)")
+    p.add_argument("--workers", type=int, help="requests in flight at most (3 batch, 32 single)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    def run(args: argparse.Namespace) -> int:
+        from omninb.pushfile import cli_push  # lazy: pandas and requests only when it runs
+
+        return cli_push(args)
+
+    p.set_defaults(run=run)
+
+
+COMMANDS: tuple[Callable[[Subparsers], None], ...] = (_add_sandbox, _add_status, _add_push)
 
 
 def build_parser() -> argparse.ArgumentParser:
