@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from omninb.fields import record_key
-from omninb.status import normalise_reason
+from omninb.reasons import normalise_reason
 
 if TYPE_CHECKING:
     from omninb.result import PushResult
