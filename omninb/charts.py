@@ -152,30 +152,38 @@ def outcomes(
         )
     table = _pivot(frame, by, measure, max(top, 2))
     ax = _axes(ax, (max(6.0, 0.5 * len(table) + 3), 4.5))
+    _stack(ax, table)
+    _label_outcomes(ax, "store" if by == "storeId" else "day", measure, len(table))
+    if table.empty:
+        ax.text(0.5, 0.5, "No orders", ha="center", va="center", transform=ax.transAxes)
+        ax.set_xticks([])
+    return ax
+
+
+def _stack(ax: Axes, table: pd.DataFrame) -> None:
     bottom = np.zeros(len(table))
     for outcome in table.columns:
         heights = table[outcome].to_numpy(dtype=float)
-        ax.bar(
-            table.index.astype(str),
-            heights,
-            bottom=bottom,
-            label=outcome,
-            color=OUTCOME_COLORS[outcome],
-        )
+        labels = table.index.astype(str)
+        ax.bar(labels, heights, bottom=bottom, label=outcome, color=OUTCOME_COLORS[outcome])
         bottom += heights
     ax.set_ylim(0, max(bottom.max(initial=0) * 1.08, 1))  # headroom: the tallest bar is not cut
-    where = "store" if by == "storeId" else "day"
+    if len(table.columns):
+        ax.legend(title="outcome", loc="upper left", bbox_to_anchor=(1.01, 1.0))
+
+
+def _label_outcomes(ax: Axes, where: str, measure: str, n_bars: int) -> None:
+    from matplotlib.ticker import MaxNLocator
+
     ax.set_title(f"Order outcomes by {where}")
     ax.set_xlabel(where)
     ax.set_ylabel("orders" if measure == "count" else "order value (quantity × unitPrice)")
-    if len(table) > 5:  # long labels would overlap: slant them, anchored at the tick
+    if n_bars > 5:  # long labels would overlap: slant them, anchored at the tick
         ax.tick_params(axis="x", labelrotation=40)
         for label in ax.get_xticklabels():
             label.set(ha="right", rotation_mode="anchor")
-    ax.yaxis.set_major_formatter("{x:,.0f}")
-    if len(table.columns):
-        ax.legend(title="outcome", loc="upper left", bbox_to_anchor=(1.01, 1.0))
-    return ax
+    ax.yaxis.set_major_locator(MaxNLocator(integer=measure == "count"))
+    ax.yaxis.set_major_formatter("{x:,.0f}" if measure == "count" else "{x:,.2f}")
 
 
 def _window(duration: float) -> float:

@@ -205,3 +205,9 @@ def test_throughput_averages_long_pushes_over_wider_windows():
     assert len(line.get_xdata()) <= 302
     assert set(line.get_ydata()) == {90.0}  # averaged, so the rate itself is kept
     assert "5 s average" in line.get_label()
+
+
+def test_outcomes_of_no_orders_says_so(tmp_path):
+    ax = charts.outcomes(OUTCOMES.iloc[:0])
+    _png(ax, tmp_path / "empty.png")
+    assert not ax.patches and [t.get_text() for t in ax.texts] == ["No orders"]
