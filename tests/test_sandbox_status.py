@@ -107,6 +107,7 @@ def test_return_events_name_order_and_return(sb):
         ({"lineItems": ["4556"]}, "lineItems[0] is not a JSON object"),
         ({"couponValue": "12"}, "Field couponValue must be a number >= 0"),
         ({"currency": "dollars"}, "Field currency must be an ISO 4217 code"),
+        ({"currency": "ABC"}, "Field currency must be an ISO 4217 code"),
         ({"segmentIds": "44|55"}, "Field segmentIds must be an array of strings"),
         ({"regionId": "north"}, "Field regionId must be an integer"),
         ({"channel": 5}, "Field channel must be a string"),

@@ -7,9 +7,9 @@ first problem found as its message, the way the gateway reports it.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
-import re
 import zlib
 from collections.abc import Callable, Mapping
 from datetime import datetime
@@ -22,7 +22,6 @@ from omninb.sandbox.refusal import Refusal
 __all__ = ["decode_body", "record_problem", "records_of"]
 
 _MAX_INFLATED = 50_000_000  # refuse gzip bombs: far above any real 100-order batch
-_CURRENCY = re.compile(r"[A-Z]{3}")
 
 
 def decode_body(raw: bytes, content_encoding: str | None) -> Any:
@@ -183,6 +182,13 @@ def _fields_problem(obj: dict[str, Any], names: tuple[str, ...], where: str) -> 
     return None
 
 
+@functools.cache
+def _currencies() -> frozenset[str]:
+    import pycountry  # lazy: only bodies with a currency need the ISO 4217 list
+
+    return frozenset(c.alpha_3 for c in pycountry.currencies)
+
+
 def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
@@ -218,7 +224,7 @@ _RULES: Mapping[str, tuple[Callable[[Any], bool], str]] = MappingProxyType(
         "quantity": (lambda v: _is_int(v) and v > 0, "must be an integer > 0"),
         "regionId": (_is_int, "must be an integer"),
         "currency": (
-            lambda v: isinstance(v, str) and bool(_CURRENCY.fullmatch(v)),
+            lambda v: isinstance(v, str) and v in _currencies(),
             "must be an ISO 4217 code such as USD",
         ),
     }
