@@ -1,6 +1,6 @@
 """Benchmark: omninb.batching.pack vs the straightforward packer, same orders, same run.
 
-    python bench/batching.py [--orders 3000] [--lines 1-40]
+    python bench/batching.py [--orders 3000]
 
 The straightforward packer an analyst would write appends one order at a time
 and re-serialises and re-compresses the whole batch to check the 100 KB limit
@@ -16,9 +16,13 @@ import argparse
 import gzip
 import json
 import random
+import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout
 
 from omninb.batching import Batch, pack
 
@@ -94,7 +98,7 @@ def main() -> None:
     parser.add_argument("--orders", type=int, default=3000)
     args = parser.parse_args()
     run("small orders (1-5 lines)", make_orders(args.orders, (1, 5)))
-    run("large orders (20-60 lines)", make_orders(args.orders, (20, 60)))
+    run("large orders (100-200 lines)", make_orders(args.orders, (100, 200)))
 
 
 if __name__ == "__main__":
