@@ -57,7 +57,8 @@ def naive(orders: list[dict[str, Any]]) -> list[int]:
     sizes, current = [], []
     for order in orders:
         trial = [*current, order]
-        body = gzip.compress(json.dumps(trial, separators=(",", ":")).encode())
+        # level 6 as pack uses, so both must cut the batches at the same orders
+        body = gzip.compress(json.dumps(trial, separators=(",", ":")).encode(), compresslevel=6)
         if len(trial) > MAX_RECORDS or len(body) > MAX_BYTES:
             sizes.append(len(current))
             current = [order]
