@@ -60,11 +60,7 @@ async def _gateway_middleware(request: web.Request, handler: Any) -> web.StreamR
     # Stamped before the body is read: the rate window counts arrival, not processing, time.
     request[_ARRIVED] = gateway.clock()
     try:
-        response = await handler(request)
-    except Refusal as refusal:
-        response = _json(error_body(refusal.status, str(refusal)), refusal.status, refusal.headers)
-    except web.HTTPException as exc:
-        response = _json(error_body(exc.status, exc.reason), exc.status, None)
+        response = await _answer_or_refuse(request, handler)
     except _Drop:
         await _pause(gateway)
         if request.transport is not None:
@@ -73,6 +69,15 @@ async def _gateway_middleware(request: web.Request, handler: Any) -> web.StreamR
         return web.Response(status=204)
     await _pause(gateway)
     return response
+
+
+async def _answer_or_refuse(request: web.Request, handler: Any) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except Refusal as refusal:
+        return _json(error_body(refusal.status, str(refusal)), refusal.status, refusal.headers)
+    except web.HTTPException as exc:  # aiohttp's own 404/405/413: answered as JSON like the rest
+        return _json(error_body(exc.status, exc.reason), exc.status, None)
 
 
 async def _pause(gateway: Gateway) -> None:
@@ -116,19 +121,24 @@ async def _import(request: web.Request, *, batch: bool) -> web.Response:
     body = decode_body(await request.read(), request.headers.get("Content-Encoding"))
     records = records_of(body, batch=batch, user_id=request.match_info.get("userId"))
     gateway.admit(api_key, len(records), request[_ARRIVED])
-    fate = gateway.faults.fate()
-    if fate is Fate.ERROR:
-        status = gateway.faults.error_status()
-        raise Refusal(
-            status,
-            f"Simulated server error (error_rate knob): nothing was stored for apiKey {api_key}. Retry.",
-        )
-    if fate is Fate.DROP_BEFORE:
-        raise _Drop
+    fate = _befall(gateway, api_key)
     answer = gateway.ingest(api_key, kind, mode, records)
     if fate is Fate.DROP_AFTER:
         raise _Drop
     return _json(answer)
+
+
+def _befall(gateway: Gateway, api_key: str) -> Fate:
+    """Draw this request's fate; the faults that strike before storing are raised here."""
+    fate = gateway.faults.fate()
+    if fate is Fate.ERROR:
+        raise Refusal(
+            gateway.faults.error_status(),
+            f"Simulated server error (error_rate knob): nothing was stored for apiKey {api_key}. Retry.",
+        )
+    if fate is Fate.DROP_BEFORE:
+        raise _Drop
+    return fate
 
 
 async def _job_events(request: web.Request) -> web.Response:

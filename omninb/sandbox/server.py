@@ -76,7 +76,16 @@ class Sandbox:
 
     @property
     def knobs(self) -> Knobs:
-        """The limits and fault knobs this sandbox runs with."""
+        """The limits and fault knobs this sandbox runs with.
+
+        Example:
+            >>> with Sandbox(rate_limit=None, seed=4) as sb:
+            ...     sb.knobs.rate_limit, sb.knobs.seed
+            (None, 4)
+
+        Raises:
+            Nothing.
+        """
         return self._gateway.knobs
 
     @property

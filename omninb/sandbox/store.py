@@ -54,6 +54,7 @@ class Job:
 
     @property
     def success(self) -> int:
+        """Records of this job that were stored (total minus failed)."""
         return self.total - self.failed
 
 
