@@ -14,7 +14,7 @@ import zlib
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from types import MappingProxyType
-from typing import Any
+from typing import Any, NamedTuple
 
 from omninb.fields import LIMITS, header_fields, line_fields, mandatory_fields
 from omninb.sandbox.refusal import Refusal
@@ -126,14 +126,34 @@ def record_problem(record: dict[str, Any], kind: str, catalog: frozenset[str] | 
     Raises:
         ValueError: kind is not 'orders' or 'returns'.
     """
-    header = [f for f in mandatory_fields(kind) if f in header_fields(kind)]
-    for name in header:
+    plan = _plan(kind)
+    for name in plan.header_mandatory:
         if _blank(record.get(name)):
             return f"Mandatory field {name} is missing"
     return (
         _datetime_problem(record["dateTime"])
-        or _fields_problem(record, header_fields(kind), "")
-        or _lines_problem(record.get("lineItems"), kind, catalog)
+        or _fields_problem(record, plan.header_rules, "")
+        or _lines_problem(record.get("lineItems"), plan, catalog)
+    )
+
+
+class _Plan(NamedTuple):
+    """A kind's rules, resolved once: which fields are mandatory and which checks apply."""
+
+    header_mandatory: tuple[str, ...]
+    line_mandatory: tuple[str, ...]
+    header_rules: tuple[tuple[str, Callable[[Any], bool], str], ...]
+    line_rules: tuple[tuple[str, Callable[[Any], bool], str], ...]
+
+
+@functools.cache
+def _plan(kind: str) -> _Plan:
+    header, lines, mandatory = header_fields(kind), line_fields(kind), mandatory_fields(kind)
+    return _Plan(
+        tuple(f for f in mandatory if f in header),
+        tuple(f for f in mandatory if f in lines),
+        tuple((f, *_RULES[f]) for f in header if f in _RULES),
+        tuple((f, *_RULES[f]) for f in lines if f in _RULES),
     )
 
 
@@ -154,31 +174,37 @@ def _datetime_problem(value: Any) -> str | None:
     return None
 
 
-def _lines_problem(lines: Any, kind: str, catalog: frozenset[str] | None) -> str | None:
+def _lines_problem(lines: Any, plan: _Plan, catalog: frozenset[str] | None) -> str | None:
     if not isinstance(lines, list) or not lines:
         return "Mandatory field lineItems is missing: send a non-empty array of line items"
-    mandatory = [f for f in mandatory_fields(kind) if f in line_fields(kind)]
     for i, line in enumerate(lines):
-        where = f"lineItems[{i}]."
-        if not isinstance(line, dict):
-            return f"{where[:-1]} is not a JSON object"
-        missing = next((f for f in mandatory if _blank(line.get(f))), None)
-        if missing:
-            return f"Mandatory field {where}{missing} is missing"
-        problem = _fields_problem(line, line_fields(kind), where)
+        problem = _line_problem(line, f"lineItems[{i}]", plan, catalog)
         if problem:
             return problem
-        if catalog is not None and str(line["productId"]) not in catalog:
-            return f"No product is found for product ID {line['productId']}"
     return None
 
 
-def _fields_problem(obj: dict[str, Any], names: tuple[str, ...], where: str) -> str | None:
-    for name in names:
+def _line_problem(line: Any, where: str, plan: _Plan, catalog: frozenset[str] | None) -> str | None:
+    if not isinstance(line, dict):
+        return f"{where} is not a JSON object"
+    missing = next((f for f in plan.line_mandatory if _blank(line.get(f))), None)
+    if missing:
+        return f"Mandatory field {where}.{missing} is missing"
+    problem = _fields_problem(line, plan.line_rules, where + ".")
+    if problem:
+        return problem
+    if catalog is not None and str(line["productId"]) not in catalog:
+        return f"No product is found for product ID {line['productId']}"
+    return None
+
+
+def _fields_problem(
+    obj: dict[str, Any], rules: tuple[tuple[str, Callable[[Any], bool], str], ...], where: str
+) -> str | None:
+    for name, check, message in rules:
         value = obj.get(name)
-        rule = _RULES.get(name)
-        if value is not None and rule is not None and not rule[0](value):
-            return f"Field {where}{name} {rule[1]} (got {value!r})"
+        if value is not None and not check(value):
+            return f"Field {where}{name} {message} (got {value!r})"
     return None
 
 
