@@ -131,7 +131,7 @@ def test_every_event_is_collected_across_many_pages():
 
 def test_polls_until_every_job_is_final():
     with (
-        omninb.Sandbox(catalog=CATALOG, rate_limit=None, status_delay=1.0) as sb,
+        omninb.Sandbox(catalog=CATALOG, rate_limit=None, status_delay=2.0) as sb,
         sb.client(rate=None) as client,
     ):
         pushed = push_mixed(sb, client, n=250)  # three batch requests, three jobs

@@ -96,7 +96,7 @@ def test_save_button_reports_an_unwritable_path(board, tmp_path):
 
 def test_refresh_button_polls_again_and_updates_everything():
     with (
-        omninb.Sandbox(catalog=CATALOG, rate_limit=None, status_delay=0.5) as sb,
+        omninb.Sandbox(catalog=CATALOG, rate_limit=None, status_delay=1.0) as sb,
         sb.client(rate=None) as client,
     ):
         pushed = push_mixed(sb, client, n=N)
