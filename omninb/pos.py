@@ -9,6 +9,7 @@ chunked reader could otherwise send half an order.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -20,7 +21,7 @@ import pandas as pd
 from omninb.errors import ConfigError, ValidationError
 from omninb.fields import ID_FIELDS, list_fields, record_key
 
-__all__ = ["TEXT_FIELDS", "NonContiguousOrderError", "parse_datetimes", "read_pos"]
+__all__ = ["TEXT_FIELDS", "NonContiguousOrderError", "load_mapping", "parse_datetimes", "read_pos"]
 
 # Fields read as text whatever they look like, so "00123" and 9007199254740993 survive.
 TEXT_FIELDS = (
@@ -64,13 +65,14 @@ def _row_list(rows: list[Any], limit: int = 8) -> str:
 
 
 Source = str | os.PathLike[str] | pd.DataFrame
+Columns = Mapping[str, str] | str | os.PathLike[str] | None
 
 
 @overload
 def read_pos(
     source: Source,
     kind: str = ...,
-    columns: Mapping[str, str] | None = ...,
+    columns: Columns = ...,
     tz: str | None = ...,
     chunksize: None = ...,
 ) -> pd.DataFrame: ...
@@ -78,7 +80,7 @@ def read_pos(
 def read_pos(
     source: Source,
     kind: str = ...,
-    columns: Mapping[str, str] | None = ...,
+    columns: Columns = ...,
     tz: str | None = ...,
     *,
     chunksize: int,
@@ -86,7 +88,7 @@ def read_pos(
 def read_pos(
     source: Source,
     kind: str = "orders",
-    columns: Mapping[str, str] | None = None,
+    columns: Columns = None,
     tz: str | None = None,
     chunksize: int | None = None,
 ) -> pd.DataFrame | Iterator[pd.DataFrame]:
@@ -95,7 +97,8 @@ def read_pos(
     Args:
         source: a .csv (optionally compressed), .parquet or .xlsx path, or a DataFrame.
         kind: "orders" or "returns"; decides which column identifies a record.
-        columns: POS column -> API field, e.g. {"TransactionID": "id"}; other columns keep their names.
+        columns: POS column -> API field, e.g. {"TransactionID": "id"}, or the path of a JSON
+            file holding that mapping; other columns keep their names.
         tz: time zone (e.g. "Asia/Tokyo") for timestamps written without a UTC offset.
         chunksize: if given, yield DataFrames of about this many rows, each holding whole orders.
 
@@ -105,12 +108,13 @@ def read_pos(
         ['id', 'quantity']
 
     Raises:
-        ConfigError: unknown file type, or ``columns`` names a column the export lacks.
+        ConfigError: unknown file type, ``columns`` names a column the export lacks, or its
+            JSON file is not an object of strings.
         NonContiguousOrderError: an order's rows are split by other orders (a ValidationError).
         FileNotFoundError: the path does not exist.
     """
     key = record_key(kind)
-    mapping = dict(columns or {})
+    mapping = load_mapping(columns)
     if chunksize is None:
         frame = _prepare(_read_all(source, mapping), mapping, tz)
         if key in frame.columns:
@@ -119,6 +123,32 @@ def read_pos(
     if chunksize < 1:
         raise ConfigError(f"chunksize must be a positive number of rows, not {chunksize}")
     return _whole_orders(_read_chunks(source, mapping, chunksize), mapping, tz, key)
+
+
+def load_mapping(columns: Columns) -> dict[str, str]:
+    """The POS column -> API field mapping, given as a dict or as a JSON file's path.
+
+    Example:
+        >>> load_mapping({"Txn": "id"})
+        {'Txn': 'id'}
+
+    Raises:
+        ConfigError: the file is not a JSON object whose keys and values are strings.
+        FileNotFoundError: the path does not exist.
+    """
+    if columns is None or isinstance(columns, Mapping):
+        return dict(columns or {})
+    try:
+        mapping = json.loads(Path(columns).read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"The column mapping {columns} is not valid JSON ({exc}).") from exc
+    if not isinstance(mapping, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in mapping.items()
+    ):
+        raise ConfigError(
+            f'The column mapping {columns} must be a JSON object like {{"TransactionID": "id"}}.'
+        )
+    return mapping
 
 
 def _suffix(path: Path) -> str:

@@ -18,7 +18,6 @@ export's own column names, so they can be fixed and pushed again.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable, Mapping
 from os import PathLike
@@ -29,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from omninb.fields import record_key
+from omninb.pos import load_mapping
 from omninb.reasons import normalise_reason
 
 if TYPE_CHECKING:
@@ -278,14 +278,6 @@ def failed_orders(
     return picked
 
 
-def _mapping(columns: Mapping[str, str] | str | PathLike[str] | None) -> dict[str, str]:
-    if columns is None:
-        return {}
-    if isinstance(columns, Mapping):
-        return dict(columns)
-    return dict(json.loads(Path(columns).read_text(encoding="utf-8")))
-
-
 def _cell(value: Any) -> Any:
     if isinstance(value, list | tuple | np.ndarray):
         return "|".join(str(v) for v in value)  # the delimited form read_pos accepts back
@@ -310,7 +302,7 @@ def to_pos_columns(
     Raises:
         OSError, json.JSONDecodeError: ``columns`` names a file that cannot be read as JSON.
     """
-    back = {field: pos for pos, field in _mapping(columns).items()}
+    back = {field: pos for pos, field in load_mapping(columns).items()}
     out = frame.rename(columns=back)
     for column in out.columns:
         dtype = out[column].dtype

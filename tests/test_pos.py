@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 import pytest
 
 import omninb
 from omninb import pos
 from omninb.errors import ConfigError, OmniError, ValidationError
+from omninb.pos import read_pos
 
 MAPPING = {
     "Txn": "id",
@@ -223,3 +226,18 @@ def test_parse_datetimes_keeps_unparseable_values_for_validation():
     out = pos.parse_datetimes(pd.Series(["2024-01-01T10:00:00+01:00", "soon", None]))
     assert out.iloc[0].isoformat() == "2024-01-01T10:00:00+01:00"
     assert out.iloc[1] == "soon" and out.iloc[2] is pd.NaT
+
+
+def test_columns_may_be_a_json_mapping_file(tmp_path):
+    mapping = tmp_path / "map.json"
+    mapping.write_text(json.dumps({"Txn": "id", "Qty": "quantity"}))
+    df = read_pos(pd.DataFrame({"Txn": [1, 1], "Qty": [1, 2]}), columns=mapping)
+    assert list(df.columns) == ["id", "quantity"]
+
+
+@pytest.mark.parametrize("text", ["not json", '["id"]', '{"Txn": 3}'])
+def test_a_bad_mapping_file_is_a_config_error_naming_it(tmp_path, text):
+    mapping = tmp_path / "map.json"
+    mapping.write_text(text)
+    with pytest.raises(ConfigError, match=r"map\.json"):
+        read_pos(pd.DataFrame({"Txn": [1]}), columns=mapping)
