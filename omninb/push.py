@@ -221,9 +221,7 @@ def push_prepared(
     started = time.monotonic()
     done = journal.confirmed(prepared.keys)
     todo = [p for p, k in zip(prepared.payloads, prepared.keys, strict=True) if k not in done]
-    if bar.total is None or bar.total < bar.n + len(prepared.keys):
-        bar.total = bar.n + len(prepared.keys)
-    bar.update(len(done))
+    _advance(bar, len(prepared.keys), len(done))
     oversize: list[batching.Oversize] = []
     sender = Sender(
         client,
@@ -234,15 +232,21 @@ def push_prepared(
         on_done=bar.update,
     )
     outcome = sender.run(_units(todo, options, oversize, bar))
-    result = replace(
-        _assemble(prepared, journal, options, outcome, oversize), elapsed=time.monotonic() - started
-    )
+    result = _assemble(prepared, journal, options, outcome, oversize)
+    result = replace(result, elapsed=time.monotonic() - started)
     if outcome.interrupted:
         log.warning("Push interrupted; requests in flight were journaled. %s", result.summary())
     if outcome.fatal is not None:
         outcome.fatal.result = result  # type: ignore[attr-defined]
         raise outcome.fatal
     return result
+
+
+def _advance(bar: Any, orders: int, confirmed: int) -> None:
+    """Make room for this frame's orders and count the journal's confirmed ones as done."""
+    if bar.total is None or bar.total < bar.n + orders:
+        bar.total = bar.n + orders
+    bar.update(confirmed)
 
 
 def _units(
@@ -296,23 +300,23 @@ def _too_large_rows(
     key = record_key(kind)
     ids = pd.Series(wire_values(key, prepared.frame[key]), index=prepared.frame.index)
     first_row = ids[~ids.duplicated()]
-    rows = []
-    for order, size in sizes.items():
-        where = first_row.index[first_row == order]
-        what = (
-            f"{size:,} bytes gzip-compressed" if size is not None else "refused by the API with 413"
-        )
-        rows.append(
-            {
-                "row": where[0] if len(where) else None,
-                "id": order,
-                "column": "lineItems",
-                "check": "max_gzip_bytes",
-                "value": size,
-                "message": (
-                    f"Order {order} is {what}, over the API's limit of {LIMITS.max_gzip_bytes:,} bytes "
-                    "for one request; it was not sent. Split its line items into smaller orders."
-                ),
-            }
-        )
+    rows = [
+        _too_large_row(order, size, first_row.index[first_row == order])
+        for order, size in sizes.items()
+    ]
     return pd.DataFrame(rows)
+
+
+def _too_large_row(order: str, size: int | None, where: pd.Index) -> dict[str, Any]:
+    what = f"{size:,} bytes gzip-compressed" if size is not None else "refused by the API with 413"
+    return {
+        "row": where[0] if len(where) else None,
+        "id": order,
+        "column": "lineItems",
+        "check": "max_gzip_bytes",
+        "value": size,
+        "message": (
+            f"Order {order} is {what}, over the API's limit of {LIMITS.max_gzip_bytes:,} bytes "
+            "for one request; it was not sent. Split its line items into smaller orders."
+        ),
+    }
