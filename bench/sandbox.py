@@ -7,7 +7,13 @@ Two figures per server and workload:
 - requests/s: wall-clock throughput under that load (bounded by whichever of
   client and server saturates the shared cores first);
 - server CPU per request: the server process's CPU time divided by the requests
-  it answered, i.e. what one core can serve (1e6 / µs requests/s).
+  it answered, i.e. what one core can serve (1e6 / µs requests/s), and how busy
+  the server was during the run (well under 100% means the load generator, not
+  the server, set the pace).
+
+On a 2-core machine the load generator's threads and the server share the
+cores; a one-thread event loop then gets a smaller CPU share than a
+thread-per-connection server, which the wall-clock ratio reflects.
 
 The baseline is the straightforward server: http.server.ThreadingHTTPServer
 doing the same gunzip + JSON parse and answering the same JSON, with no auth,
@@ -248,6 +254,10 @@ def _check(
     assert stored == puts + warmup + (posts + warmup) * 100, f"the ledger holds {stored} records"
 
 
+def _busy(figure: Figure) -> float:
+    return figure.rate * figure.cpu_us / 1e4
+
+
 def _report(
     sandbox: dict[str, Figure], baseline: dict[str, Figure], args: argparse.Namespace
 ) -> None:
@@ -266,6 +276,7 @@ def _report(
             1e6 / baseline["put"].cpu_us,
         ),
         ("server CPU per 100-order POST (µs)", sandbox["post"].cpu_us, baseline["post"].cpu_us),
+        ("server busy during PUTs (% core)", _busy(sandbox["put"]), _busy(baseline["put"])),
     ]
     for label, ours, theirs in rows:
         print(f"{label:34}{ours:12,.0f}{theirs:18,.0f}{ours / theirs:8.2f}")

@@ -174,14 +174,6 @@ class Sandbox:
         return f"Sandbox(url={self.url!r}, {self.knobs})"
 
 
-def _new_loop() -> asyncio.AbstractEventLoop:
-    try:
-        import uvloop  # a quarter less CPU per request than the stdlib loop
-    except ImportError:  # e.g. on Windows: the stdlib loop serves the same, only slower
-        return asyncio.new_event_loop()
-    return uvloop.new_event_loop()
-
-
 class _ServerThread:
     """An aiohttp runner on a private event loop in a daemon thread."""
 
@@ -189,7 +181,7 @@ class _ServerThread:
         self._sock = socket.create_server((host, port))
         bound = self._sock.getsockname()
         self.url = f"http://{host if ':' not in host else f'[{host}]'}:{bound[1]}"
-        self._loop = _new_loop()
+        self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(
             target=self._loop.run_forever, name=f"omninb-sandbox-{bound[1]}", daemon=True
         )
