@@ -36,7 +36,7 @@ from omninb.config import HOSTS, ClientConfig
 from omninb.errors import HTTPError, error_for_status
 from omninb.fields import KINDS
 from omninb.retry import RetryPolicy, decide, delay, maybe_delivered, retry_after_seconds
-from omninb.throttle import Throttle
+from omninb.throttle import Slot, Throttle
 
 __all__ = ["HOSTS", "Answer", "Client", "ClientConfig"]
 
@@ -334,11 +334,12 @@ class Client:
     def _send_once(
         self, method: str, url: str, auth: TokenAuth, n_records: int, attempt: int, **kw: Any
     ) -> requests.Response:
+        slot = None
         if n_records:
             # Fetch or refresh the token first: between the throttle's slot and the
             # request's arrival there must be nothing slower than sending it.
             auth.token()
-            self.throttle.acquire(n_records)
+            slot = self.throttle.reserve(n_records)
         sent = self._clock()
         path = urlsplit(url).path
         try:
@@ -358,7 +359,17 @@ class Client:
             attempt,
             self._clock() - sent,
         )
+        if slot is not None and response.ok:
+            self._learn_arrival(slot, response)
         return response
+
+    def _learn_arrival(self, slot: Slot, response: requests.Response) -> None:
+        # The import answer's "time" (epoch ms) is the server's clock when it took
+        # the records: it tells the throttle how late this request really arrived.
+        body = _body(response)
+        stamp = body.get("time") if isinstance(body, dict) else None
+        if isinstance(stamp, int | float) and not isinstance(stamp, bool):
+            self.throttle.arrived(slot, stamp / 1000)
 
 
 def _kind(kind: str) -> str:

@@ -8,6 +8,11 @@ spaced evenly (``n`` records take ``n/rate`` of the window), so single orders
 go out smoothly instead of in bursts that a jittery network would push into
 one server window.
 
+Two corrections keep the schedule honest about arrival: a sender that wakes
+late counts from when it really went, and ``arrived()`` shifts a send by how
+much later than usual the server's answer says it was taken (a request held
+up on the way must not share the next window with the one after it).
+
 When a 429 arrives anyway, ``penalize()`` widens the margin by a step; each
 quiet period without a 429 narrows it by a step, down to its base. Steps are
 additive on purpose: a lone late request should cost a percent of throughput
@@ -18,13 +23,14 @@ clock and a sleep, both injectable so tests need no waiting.
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-__all__ = ["Throttle", "next_send_time", "relaxed_margin"]
+__all__ = ["Slot", "Throttle", "arrival_delay", "next_send_time", "relaxed_margin"]
 
 
 def next_send_time(
@@ -90,12 +96,40 @@ def relaxed_margin(
     return max(base, margin - periods * step)
 
 
+def arrival_delay(offset: float, best: float, cap: float = 0.5) -> float:
+    """How much later than the best case a request reached the server, in seconds.
+
+    ``offset`` is the server's time in its answer minus our wall time at sending
+    (clock offset plus transit); ``best`` is the smallest such offset seen
+    recently, so clock differences between the machines cancel out. Capped, so a
+    clock jump cannot stall the throttle.
+
+    Example:
+        >>> arrival_delay(10.040, best=10.002)
+        0.038
+        >>> arrival_delay(9.9, best=10.0), arrival_delay(99.0, best=10.0)
+        (0.0, 0.5)
+
+    Raises:
+        Nothing.
+    """
+    return round(min(cap, max(0.0, offset - best)), 6)
+
+
 @dataclass(slots=True)
-class _Send:
-    """One scheduled send; ``when`` moves later if its sender woke late."""
+class Slot:
+    """One scheduled send of ``n`` records.
+
+    Attributes:
+        when: clock time it counts from; moves later if its sender woke late or
+            the server's answer shows it arrived late.
+        n: records it carries.
+        wall: wall-clock time (epoch seconds) it went, to compare with the server's.
+    """
 
     when: float
     n: int
+    wall: float = 0.0
 
 
 class Throttle:
@@ -121,6 +155,7 @@ class Throttle:
         quiet: float = 5.0,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
+        wall: Callable[[], float] = time.time,
     ) -> None:
         if rate is not None and rate < 1:
             raise ValueError(f"rate must be a positive number of records or None, not {rate}")
@@ -131,7 +166,9 @@ class Throttle:
         self.step = step
         self._clock, self._sleep = clock, sleep
         self._lock = threading.Lock()
-        self._history: deque[_Send] = deque()
+        self._history: deque[Slot] = deque()
+        self._offsets: deque[float] = deque(maxlen=256)
+        self._wall = wall
         self._changed = clock()
 
     def __repr__(self) -> str:
@@ -151,24 +188,81 @@ class Throttle:
         Raises:
             ValueError: n is below 1 or above the rate.
         """
+        return self.reserve(n).when
+
+    def reserve(self, n: int = 1) -> Slot:
+        """Like ``acquire``, returning the slot so ``arrived`` can correct it later.
+
+        Example:
+            >>> t = Throttle(rate=100, clock=lambda: 0.0, sleep=lambda s: None, wall=lambda: 50.0)
+            >>> t.reserve(10)
+            Slot(when=0.0, n=10, wall=50.0)
+
+        Raises:
+            ValueError: n is below 1 or above the rate.
+        """
         if self.rate is None:
-            return self._clock()
+            return Slot(self._clock(), n, self._wall())
         with self._lock:
             now = self._clock()
             self._relax(now)
             self._forget(now)
-            past = [(send.when, send.n) for send in self._history]
-            send = _Send(next_send_time(past, n, now, self.rate, self.window, self.margin), n)
-            self._history.append(send)
-        if send.when > now:
-            self._sleep(send.when - now)
-        woke = self._clock()
-        if woke > send.when:
-            # A sender that woke late arrives late; later slots must count from
-            # when it really went, or the server sees it in the next window.
+            slot = Slot(self._earliest(len(self._history), n, now), n)
+            self._history.append(slot)
+        self._wait_for(slot)
+        return slot
+
+    def _wait_for(self, slot: Slot) -> None:
+        """Sleep until the slot, re-checking it on waking: earlier sends may have moved later."""
+        while True:
+            now = self._clock()
+            if slot.when > now:
+                self._sleep(slot.when - now)
             with self._lock:
-                send.when = woke
-        return send.when
+                woke, slot.wall = self._clock(), self._wall()
+                # A sender that woke late arrives late: count it from when it really went.
+                slot.when = max(slot.when, woke)
+                mine = next((i for i, s in enumerate(self._history) if s is slot), None)
+                if mine is None:
+                    return
+                due = self._earliest(mine, slot.n, slot.when)
+                if due <= slot.when:
+                    return
+                slot.when = due
+
+    def _earliest(self, upto: int, n: int, now: float) -> float:
+        """Earliest time for n records after the first ``upto`` reserved sends (lock held)."""
+        past = [(s.when, s.n) for s in itertools.islice(self._history, upto)]
+        return next_send_time(past, n, now, self.rate or 1, self.window, self.margin)
+
+    def arrived(self, slot: Slot, server_time: float) -> float:
+        """Learn from an answer's server timestamp how late ``slot`` arrived; count it from then.
+
+        A request held up on the way (busy machine, slow network) lands in the
+        server's window later than scheduled, and the next send would otherwise
+        land less than a window after it. Call once per slot, with the server's
+        time (epoch seconds) from a successful answer.
+
+        Example:
+            >>> t = Throttle(rate=100, clock=lambda: 0.0, sleep=lambda s: None, wall=lambda: 100.0)
+            >>> a, b = t.reserve(100), t.reserve(100)
+            >>> t.arrived(a, 100.002), t.arrived(b, 100.032)
+            (0.0, 0.03)
+            >>> b.when
+            1.04
+
+        Returns:
+            The delay added to the slot, in seconds.
+
+        Raises:
+            Nothing.
+        """
+        offset = server_time - slot.wall
+        with self._lock:
+            self._offsets.append(offset)
+            delay = arrival_delay(offset, min(self._offsets))
+            slot.when = round(slot.when + delay, 9)
+        return delay
 
     def penalize(self) -> None:
         """Widen the margin after an unexpected 429 (several within one window count once).

@@ -445,3 +445,17 @@ def test_no_secret_or_token_in_logs_or_errors(caplog):
     for text in (caplog.text, *errors, repr(client), repr(client.auth)):
         assert secret not in text
         assert not [t for t in tokens if t in text]
+
+
+def test_answers_time_tells_the_throttle_when_requests_arrived(sandbox):
+    learned: list[float] = []
+    with _client(sandbox) as client:
+        real = client.throttle.arrived
+        client.throttle.arrived = lambda slot, t: learned.append(t) or real(slot, t)  # type: ignore[method-assign]
+        before = time.time()
+        for i in range(3):
+            client.send_single("orders", f"u{i}", _order(i))
+        with pytest.raises(BadRequestError):
+            client.send_batch("orders", b"not gzip", n_records=1)
+    assert len(learned) == 3  # successful imports only
+    assert all(before - 1 <= t <= time.time() + 1 for t in learned)

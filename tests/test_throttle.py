@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from omninb.throttle import Throttle, next_send_time, relaxed_margin
+from omninb.throttle import Slot, Throttle, arrival_delay, next_send_time, relaxed_margin
 
 
 class FakeClock:
@@ -164,3 +164,50 @@ def test_a_late_waking_sender_moves_later_slots_with_it():
     assert second == pytest.approx(1.03)  # reported as when it really went
     clock.now = 1.5
     assert throttle.acquire(100) == pytest.approx(1.03 + 1.01 + 0.02)
+
+
+def test_arrival_delay_is_relative_to_the_best_offset_and_capped():
+    assert arrival_delay(5.030, best=5.0) == pytest.approx(0.03)
+    assert arrival_delay(4.0, best=5.0) == 0.0
+    assert arrival_delay(60.0, best=5.0, cap=0.5) == 0.5
+
+
+def test_a_request_that_arrived_late_pushes_the_next_window():
+    clock = FakeClock()
+    throttle = Throttle(
+        rate=100, margin=0.01, clock=clock, sleep=clock.sleep, wall=lambda: 1_000 + clock.now
+    )
+    first = throttle.reserve(100)
+    assert throttle.arrived(first, 1_000.002) == 0.0  # the baseline: 2 ms of transit
+    second = throttle.reserve(100)
+    assert second.when == pytest.approx(1.01) and second.wall == pytest.approx(1_001.01)
+    # the server took the second batch 40 ms later than the first one's transit
+    assert throttle.arrived(second, 1_001.01 + 0.042) == pytest.approx(0.04)
+    assert throttle.reserve(100).when == pytest.approx(1.01 + 0.04 + 1.01)
+
+
+def test_reserve_without_rate_still_reports_times():
+    throttle = Throttle(rate=None, clock=lambda: 7.0, wall=lambda: 70.0)
+    assert throttle.reserve(500) == Slot(7.0, 500, 70.0)
+
+
+def test_a_waiting_sender_rechecks_its_slot_when_an_earlier_one_moved():
+    clock = FakeClock()
+    late: list[Slot] = []
+
+    def sleeper(seconds: float) -> None:
+        clock.now += seconds
+        if late:  # the answer to the previous batch comes in while this one waits
+            throttle.arrived(late.pop(), 1_000 + 1.01 + 0.042)
+
+    throttle = Throttle(
+        rate=100, margin=0.01, clock=clock, sleep=sleeper, wall=lambda: 1_000 + clock.now
+    )
+    first = throttle.reserve(100)
+    throttle.arrived(first, 1_000.002)
+    second = throttle.reserve(100)
+    late.append(second)
+    third = throttle.reserve(100)
+    assert second.when == pytest.approx(1.05)
+    assert third.when == pytest.approx(1.05 + 1.01)
+    assert clock.now == pytest.approx(third.when)
