@@ -223,3 +223,16 @@ def test_connection_refused_after_close():
     box.close()  # idempotent
     with pytest.raises(requests.ConnectionError):
         requests.get(url, timeout=5)
+
+
+def test_put_user_id_is_url_decoded(sb):
+    answer = session(sb).put(imports_url(sb, user="user%20A%2F1%3F"), json=order("q"), timeout=10)
+    assert answer.status_code == 200
+    assert sb.ledger().loc[0, "userId"] == "user A/1?"
+
+
+def test_client_helper_is_pointed_at_the_sandbox_with_its_credentials(sb):
+    with sb.client() as client:
+        answer = client.send_single("orders", "u5", order("via-client"), mode="online")
+    assert answer.job_id == sb.ledger().loc[0, "jobId"]
+    assert sb.ledger().loc[0, ["id", "userId", "mode"]].tolist() == ["via-client", "u5", "online"]
