@@ -366,6 +366,8 @@ class Client:
     def _learn_arrival(self, slot: Slot, response: requests.Response) -> None:
         # The import answer's "time" (epoch ms) is the server's clock when it took
         # the records: it tells the throttle how late this request really arrived.
+        # That includes a re-send after a 401 (TokenAuth's hook, not throttled
+        # itself): the server counted only the re-send, and this moves the slot to it.
         body = _body(response)
         stamp = body.get("time") if isinstance(body, dict) else None
         if isinstance(stamp, int | float) and not isinstance(stamp, bool):
