@@ -150,6 +150,7 @@ class Journal:
         self.path = None if path is None else str(Path(path))
         self.fingerprint = fingerprint
         self._conn: sqlite3.Connection | None = None
+        self._owner = False  # True once this object holds the journal (and must release it)
         with self._guard("open"):
             self._conn = sqlite3.connect(
                 self.path or ":memory:", timeout=timeout, isolation_level=None
@@ -188,6 +189,7 @@ class Journal:
                 "UPDATE requests SET state='abandoned', uncertain=1, message=? WHERE state='pending'",
                 (_ABANDONED,),
             )
+        self._owner = True
 
     def _create(self, conn: sqlite3.Connection, fingerprint: Fingerprint) -> None:
         if conn.execute("SELECT count(*) FROM requests").fetchone()[0]:
@@ -233,8 +235,9 @@ class Journal:
         """
         if self._conn is None:
             return
-        with contextlib.suppress(sqlite3.Error):
-            self._conn.execute("DELETE FROM meta WHERE key='owner'")
+        if self._owner:  # never release a lock that another running push holds
+            with contextlib.suppress(sqlite3.Error):
+                self._conn.execute("DELETE FROM meta WHERE key='owner'")
         self._conn.close()
         self._conn = None
 
