@@ -198,7 +198,7 @@ def _add_push(commands: Subparsers) -> None:
     p.add_argument(
         "--rate", type=_rate_limit, default=100, help="orders/s to keep to (100), or 'none'"
     )
-    p.add_argument("--chunksize", type=int, default=50_000, help="rows read at a time (50000)")
+    p.add_argument("--chunksize", type=int, default=20_000, help="rows read at a time (20000)")
     p.add_argument("--workers", type=int, help="requests in flight at most (3 batch, 32 single)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 

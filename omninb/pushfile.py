@@ -96,7 +96,7 @@ def push_file(
     journal: str | os.PathLike[str] | None = None,
     columns: Mapping[str, str] | None = None,
     tz: str | None = None,
-    chunksize: int = 50_000,
+    chunksize: int = 20_000,
     progress: bool = True,
     max_workers: int | None = None,
 ) -> FilePush:
