@@ -83,12 +83,17 @@ def encode(record: Mapping[str, Any]) -> bytes:
 
 
 class _Builder:
-    """Accumulates encoded records into one gzip body, measuring as it goes."""
+    """Accumulates encoded records into one gzip body, measuring as it goes.
+
+    The body is the compressor's output up to the last accepted record's trial
+    (``_head[:_cut]``) followed by that trial's finished output (``_tail``):
+    exactly the bytes whose length was compared with the limit.
+    """
 
     def __init__(self) -> None:
         self._zip = zlib.compressobj(_LEVEL, zlib.DEFLATED, _GZIP_WBITS)
         self._head = [self._zip.compress(b"[")]
-        self._tail = b""  # finished remainder of the body as last measured
+        self._cut, self._tail = 1, b""
         self.records: list[Mapping[str, Any]] = []
         self.keys: list[str] = []
 
@@ -101,13 +106,13 @@ class _Builder:
 
     def add(self, record: Mapping[str, Any], key: str, encoded: bytes, tail: bytes) -> None:
         sep = b"," if self.records else b""
+        self._cut, self._tail = len(self._head), tail
         self._head.append(self._zip.compress(sep + encoded))
-        self._tail = tail
         self.records.append(record)
         self.keys.append(key)
 
     def batch(self) -> Batch:
-        body = b"".join(self._head) + self._tail
+        body = b"".join(self._head[: self._cut]) + self._tail
         return Batch(tuple(self.records), tuple(self.keys), body)
 
 

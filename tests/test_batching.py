@@ -163,3 +163,15 @@ def test_property_limits_order_and_completeness(sizes, max_records, max_bytes):
             assert len(_gz((*item.records, following.records[0]))) > max_bytes
         seen.extend(item.keys)
     assert seen == [str(i) for i in range(len(sizes))]
+
+
+def test_large_records_that_make_the_compressor_emit_mid_batch_stay_exact():
+    # ~25 KB compressed each: the compressor flushes whole deflate blocks while a
+    # batch grows, so the measured body must be stitched from its real output.
+    orders = [_order(i, lines=1, noise=60_000, seed=11) for i in range(12)]
+    batches = list(pack(orders, max_bytes=100_000))
+    assert all(isinstance(b, Batch) for b in batches)
+    assert all(b.size <= 100_000 for b in batches) and len(batches) > 2
+    assert [r for b in batches for r in _decoded(b)] == orders
+    for batch, following in itertools.pairwise(batches):
+        assert len(_gz((*batch.records, following.records[0]))) > 100_000
