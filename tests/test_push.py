@@ -19,7 +19,7 @@ def fast():
 
 def test_clean_batch_run_stores_every_order_exactly_once(fast):
     df = orders(250)
-    with fast.client() as client:
+    with fast.client(rate=None) as client:
         result = push(df, client, progress=False)
     counts = stored(fast)
     assert sorted(counts.index) == sorted(df["id"].unique())
@@ -35,7 +35,7 @@ def test_clean_batch_run_stores_every_order_exactly_once(fast):
 
 def test_orders_carry_the_job_id_of_their_request(fast):
     df = orders(120)
-    with fast.client() as client:
+    with fast.client(rate=None) as client:
         result = push(df, client, progress=False)
     ledger = fast.ledger().set_index("id")
     jobs = result.orders.set_index("id")["jobId"]
@@ -46,7 +46,7 @@ def test_orders_carry_the_job_id_of_their_request(fast):
 
 def test_clean_single_run_sends_one_put_per_order_with_the_user_in_the_url(fast):
     df = orders(40)
-    with fast.client() as client:
+    with fast.client(rate=None) as client:
         result = push(df, client, method="single", progress=False)
     ledger = fast.ledger(with_records=True).set_index("id")
     assert len(result.requests) == 40 and result.requests["orders"].eq(1).all()
@@ -58,7 +58,7 @@ def test_clean_single_run_sends_one_put_per_order_with_the_user_in_the_url(fast)
 
 def test_returns_are_keyed_by_return_id(fast):
     df = returns(30)
-    with fast.client() as client:
+    with fast.client(rate=None) as client:
         result = push(df, client, kind="returns", mode="online", progress=False)
     counts = stored(fast, "returns")
     assert sorted(counts.index) == sorted(df["returnId"])
@@ -68,7 +68,7 @@ def test_returns_are_keyed_by_return_id(fast):
 
 def test_every_request_respects_both_limits_and_fills_up_to_the_byte_limit(fast):
     df = bulky(20, lines=800)  # ~25 KB compressed per order: three or four per request
-    with fast.client() as client:
+    with fast.client(rate=None) as client:
         result = push(df, client, progress=False)
     assert (result.requests["bytes"] <= 100_000).all()
     assert (result.requests["orders"] <= 100).all()
@@ -78,7 +78,7 @@ def test_every_request_respects_both_limits_and_fills_up_to_the_byte_limit(fast)
 
 def test_an_order_too_large_alone_is_reported_not_sent(fast):
     df = pd.concat([orders(5), bulky(1, lines=4000, prefix="HUGE")], ignore_index=True)
-    with fast.client() as client:
+    with fast.client(rate=None) as client:
         result = push(df, client, progress=False)
     assert "HUGE0" not in set(fast.ledger()["id"])
     assert len(stored(fast)) == 5
@@ -98,7 +98,7 @@ def broken(df):
 
 
 def test_invalid_rows_raise_by_default_and_nothing_is_sent(fast):
-    with fast.client() as client, pytest.raises(ValidationError) as info:
+    with fast.client(rate=None) as client, pytest.raises(ValidationError) as info:
         push(broken(orders(10)), client, progress=False)
     assert fast.ledger().empty
     assert "Nothing was sent" in str(info.value) and "on_invalid='skip'" in str(info.value)
@@ -106,7 +106,7 @@ def test_invalid_rows_raise_by_default_and_nothing_is_sent(fast):
 
 
 def test_skip_pushes_the_valid_orders_and_reports_the_others(fast):
-    with fast.client() as client:
+    with fast.client(rate=None) as client:
         result = push(broken(orders(10)), client, on_invalid="skip", progress=False)
     assert set(stored(fast).index) == {f"O{1000 + i}" for i in range(10)} - {"O1003", "O1007"}
     assert tuple(result.invalid.columns) == INVALID_COLUMNS
@@ -117,7 +117,7 @@ def test_skip_pushes_the_valid_orders_and_reports_the_others(fast):
 
 def test_pushing_again_with_the_journal_sends_nothing_new(fast, tmp_path):
     df, path = orders(150), tmp_path / "import.sqlite"
-    with fast.client() as client:
+    with fast.client(rate=None) as client:
         first = push(df, client, journal=path, progress=False)
         again = push(df, client, journal=path, progress=False)
     assert (stored(fast) == 1).all() and len(stored(fast)) == 150
@@ -128,7 +128,7 @@ def test_pushing_again_with_the_journal_sends_nothing_new(fast, tmp_path):
 
 def test_a_journal_resumes_only_what_was_not_confirmed(fast, tmp_path):
     df, path = orders(200), tmp_path / "import.sqlite"
-    with fast.client() as client:
+    with fast.client(rate=None) as client:
         push(df[df["id"] < "O1100"], client, journal=path, input_id="export-1", progress=False)
         result = push(df, client, journal=path, input_id="export-1", progress=False)
     assert (stored(fast) == 1).all() and len(stored(fast)) == 200
@@ -138,7 +138,7 @@ def test_a_journal_resumes_only_what_was_not_confirmed(fast, tmp_path):
 
 def test_a_journal_from_another_input_is_refused_before_sending(fast, tmp_path):
     path = tmp_path / "import.sqlite"
-    with fast.client() as client:
+    with fast.client(rate=None) as client:
         push(orders(5), client, journal=path, progress=False)
         with pytest.raises(JournalError, match="another input"):
             push(orders(5, seed=99), client, journal=path, progress=False)
@@ -159,7 +159,7 @@ def test_a_journal_from_another_api_key_is_refused(tmp_path):
 
 
 def test_progress_bar_shows_orders_per_second_and_can_be_silenced(fast, capsys):
-    with fast.client() as client:
+    with fast.client(rate=None) as client:
         push(orders(30), client, progress=True)
         shown = capsys.readouterr().err
         push(orders(30, start=5000), client, progress=False)
@@ -179,13 +179,13 @@ def test_progress_bar_shows_orders_per_second_and_can_be_silenced(fast, capsys):
     ],
 )
 def test_unknown_options_are_refused_before_anything_happens(fast, option, value):
-    with fast.client() as client, pytest.raises(ValueError, match=option):
+    with fast.client(rate=None) as client, pytest.raises(ValueError, match=option):
         push(orders(2), client, progress=False, **{option: value})
     assert fast.ledger().empty
 
 
 def test_the_accessor_is_a_facade_over_push(fast):
     df = orders(20)
-    with fast.client() as client:
+    with fast.client(rate=None) as client:
         result = df.omni.push(client, kind="orders", progress=False)
     assert result.summary().sent == 20 and len(stored(fast)) == 20

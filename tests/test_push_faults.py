@@ -11,6 +11,7 @@ from push_data import orders, stored
 import omninb
 from omninb.errors import AuthError
 from omninb.push import push
+from omninb.retry import RetryPolicy
 
 pytestmark = pytest.mark.slow
 
@@ -35,8 +36,9 @@ def test_recovers_from_server_errors():
 @pytest.mark.parametrize("method", ["batch", "single"])
 def test_dropped_connections_lose_nothing_and_only_uncertain_orders_repeat(method):
     knobs = {"rate_limit": None, "drop_before_rate": 0.15, "drop_after_rate": 0.15, "seed": 3}
-    df = orders(400 if method == "batch" else 120, max_lines=1)
-    with omninb.Sandbox(**knobs) as sb, sb.client() as client:
+    df = orders(1000 if method == "batch" else 120, max_lines=1)
+    patient = RetryPolicy(max_attempts=10, base=0.01, cap=0.05)  # a request never gives up here
+    with omninb.Sandbox(**knobs) as sb, sb.client(rate=None, retry=patient) as client:
         result = push(df, client, method=method, progress=False)
     counts = stored(sb)
     assert sorted(counts.index) == sorted(df["id"])  # nothing lost

@@ -30,7 +30,7 @@ def test_a_413_splits_the_batch_and_the_halves_are_stored(fast):
     units = list(batching.pack(bodies(bulky(8, lines=800)), max_bytes=400_000))
     assert any(u.size > 100_000 for u in units)
     keys = [k for u in units for k in u.keys]
-    with fast.client() as client, journal() as j:
+    with fast.client(rate=None) as client, journal() as j:
         outcome = Sender(client, j, kind="orders", mode="offline", workers=2).run(units)
         requests = j.requests(keys)
         orders_ = j.orders(keys)
@@ -49,7 +49,7 @@ def test_a_single_order_that_gets_413_is_reported_and_not_sent_again(fast):
     big = bodies(bulky(1, lines=4000, prefix="HUGE"))
     small = bodies(orders(3))
     units = list(batching.pack(big + small, max_bytes=1_000_000, max_records=1))
-    with fast.client() as client, journal() as j:
+    with fast.client(rate=None) as client, journal() as j:
         outcome = Sender(client, j, kind="orders", mode="offline", workers=2).run(units)
         requests = j.requests(["HUGE0"])
     assert outcome.too_large == ["HUGE0"]
@@ -61,7 +61,7 @@ def test_a_single_order_that_gets_413_is_reported_and_not_sent_again(fast):
 def test_a_refused_request_is_recorded_and_the_others_go_on(fast):
     first, middle, last = (next(batching.pack(bodies(orders(2, start=s)))) for s in (10, 20, 30))
     broken = batching.Batch(middle.records, middle.keys, b"this is not gzip")
-    with fast.client() as client, journal() as j:
+    with fast.client(rate=None) as client, journal() as j:
         outcome = Sender(client, j, kind="orders", mode="offline", workers=3).run(
             [first, broken, last]
         )
@@ -92,7 +92,7 @@ def test_each_request_is_committed_to_the_journal_file_before_it_is_sent(fast, t
 
     units = list(batching.pack(bodies(orders(250))))
     fp = Fingerprint.of(kind="orders", mode="offline", api_key="k", input_id="t")
-    with fast.client() as client, Journal(path, fp) as j:
+    with fast.client(rate=None) as client, Journal(path, fp) as j:
         Sender(Spy(client), j, kind="orders", mode="offline", workers=1).run(units)
     assert seen == [[(1, "pending")], [(2, "pending")], [(3, "pending")]]
 
