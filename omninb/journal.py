@@ -20,22 +20,19 @@ its coordinating thread; workers only do HTTP).
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import json
 import os
-import socket
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import asdict, dataclass
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 
 from omninb.errors import JournalError
+from omninb.fingerprint import Fingerprint, digest_payloads, held_by_other, owner_record
 
-__all__ = ["Fingerprint", "Journal", "digest_payloads"]
+__all__ = ["Fingerprint", "Journal", "digest_payloads"]  # the first and last re-exported
 
 SCHEMA_VERSION = "1"
 
@@ -63,69 +60,6 @@ _ABANDONED = (
     "No answer recorded: the run that sent this request stopped while it was in flight; "
     "it may have been stored, so its orders are marked uncertain and are sent again."
 )
-
-
-@dataclass(frozen=True)
-class Fingerprint:
-    """What a journal belongs to; a journal refuses any other push.
-
-    Attributes:
-        kind: "orders" or "returns".
-        mode: "offline" or "online".
-        api_key_sha256: hex SHA-256 of the API key (the key itself is never stored).
-        input_id: identity of the input (a payload digest, or the caller's id).
-    """
-
-    kind: str
-    mode: str
-    api_key_sha256: str
-    input_id: str
-
-    @classmethod
-    def of(cls, *, kind: str, mode: str, api_key: str, input_id: str) -> Fingerprint:
-        """Build a fingerprint, hashing the API key.
-
-        Example:
-            >>> fp = Fingerprint.of(kind="orders", mode="offline", api_key="12345", input_id="f1")
-            >>> fp.api_key_sha256[:12]
-            '5994471abb01'
-
-        Raises:
-            Nothing.
-        """
-        digest = hashlib.sha256(api_key.encode("utf-8")).hexdigest()
-        return cls(kind=kind, mode=mode, api_key_sha256=digest, input_id=input_id)
-
-
-def digest_payloads(payloads: Iterable[Any]) -> str:
-    """SHA-256 of payloads as canonical JSON: the default input identity of a push.
-
-    Example:
-        >>> digest_payloads([{"id": "1"}]) == digest_payloads([{"id": "1"}])
-        True
-        >>> digest_payloads([{"id": "1"}]) == digest_payloads([{"id": "2"}])
-        False
-
-    Raises:
-        TypeError: a payload holds a value JSON cannot represent.
-    """
-    h = hashlib.sha256()
-    for payload in payloads:
-        h.update(json.dumps(payload, sort_keys=True, separators=(",", ":")).encode("utf-8"))
-        h.update(b"\n")
-    return "sha256:" + h.hexdigest()
-
-
-def _pid_alive(pid: int) -> bool:
-    if os.name != "posix":
-        return False  # os.kill(pid, 0) would terminate the process on Windows
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # exists, owned by someone else
-    return True
 
 
 class Journal:
@@ -183,8 +117,7 @@ class Journal:
             else:
                 self._check(meta, fingerprint)
                 self._check_owner(meta.get("owner"))
-            owner = json.dumps({"pid": os.getpid(), "host": socket.gethostname()})
-            conn.execute("INSERT OR REPLACE INTO meta VALUES ('owner', ?)", (owner,))
+            conn.execute("INSERT OR REPLACE INTO meta VALUES ('owner', ?)", (owner_record(),))
             conn.execute(
                 "UPDATE requests SET state='abandoned', uncertain=1, message=? WHERE state='pending'",
                 (_ABANDONED,),
@@ -214,13 +147,10 @@ class Journal:
                 )
 
     def _check_owner(self, owner_json: str | None) -> None:
-        if not owner_json:
-            return
-        owner = json.loads(owner_json)
-        mine = owner["host"] == socket.gethostname()
-        if mine and owner["pid"] != os.getpid() and _pid_alive(int(owner["pid"])):
+        pid = held_by_other(owner_json)
+        if pid is not None:
             raise self._error(
-                f"is in use by another running push (process {owner['pid']}); wait for it to "
+                f"is in use by another running push (process {pid}); wait for it to "
                 "finish or stop it, then push again"
             )
 

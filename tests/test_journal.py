@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from omninb.errors import JournalError
-from omninb.journal import Fingerprint, Journal, digest_payloads
+from omninb.journal import Fingerprint, Journal
 
 API_KEY = "api-key-abc123"
 ROOT = Path(__file__).resolve().parents[1]  # children import omninb from the checkout
@@ -183,15 +183,6 @@ def test_a_closed_journal_says_so(tmp_path):
 def test_an_unwritable_location_is_reported(tmp_path):
     with pytest.raises(JournalError, match=r"could not open"):
         Journal(tmp_path / "missing-dir" / "j.sqlite", fp())
-
-
-def test_payload_digest_depends_on_content_not_key_order():
-    assert digest_payloads([{"id": "1", "userId": "u"}]) == digest_payloads(
-        [{"userId": "u", "id": "1"}]
-    )
-    assert digest_payloads([{"id": "1"}, {"id": "2"}]) != digest_payloads(
-        [{"id": "2"}, {"id": "1"}]
-    )
 
 
 def test_repr_names_the_file_and_no_key(tmp_path):
