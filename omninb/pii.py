@@ -10,14 +10,18 @@ from __future__ import annotations
 
 import hashlib
 import re
+import unicodedata
+import warnings
 from typing import overload
 
 import numpy as np
 import pandas as pd
 
 __all__ = [
+    "AlreadyHashedWarning",
     "hash_email",
     "is_card_number",
+    "is_hashed",
     "is_raw_email",
     "luhn_valid",
     "mask_card",
@@ -29,10 +33,34 @@ __all__ = [
 _EMAIL = re.compile(r"^\s*[^@\s]+@[^@\s]+\.[^@\s]+\s*$")
 _CARD_SEPARATORS = re.compile(r"[ \-]")
 _CARD_DIGITS = re.compile(r"^\d{13,19}$")
+_SHA256_HEX = re.compile(r"\s*[0-9a-fA-F]{64}\s*")
+
+
+class AlreadyHashedWarning(UserWarning):
+    """hash_email met values that are already SHA-256 digests and left them as they were."""
+
+
+def _canonical(address: str) -> str:
+    # NFC first and again after lower-casing: "é" typed as one code point (Windows,
+    # most web forms) or as "e" + combining accent (macOS) is the same address and
+    # must give the same hash. NFC, not NFKC: compatibility folding ("ﬁ" -> "fi")
+    # would merge addresses a mail server keeps apart.
+    return unicodedata.normalize("NFC", unicodedata.normalize("NFC", address).strip().lower())
 
 
 def _hash_one(address: str) -> str:
-    return hashlib.sha256(address.strip().lower().encode("utf-8")).hexdigest()
+    if _SHA256_HEX.fullmatch(address):
+        return address.strip().lower()  # hashing a hash would never match the platform's
+    return hashlib.sha256(_canonical(address).encode("utf-8")).hexdigest()
+
+
+def _warn_hashed(where: str) -> None:
+    warnings.warn(
+        f"hash_email left {where} unchanged: already a SHA-256 hex digest (64 hex digits), "
+        "hashing it again would never match. Hash each address once.",
+        AlreadyHashedWarning,
+        stacklevel=3,
+    )
 
 
 def _blank(value: object) -> bool:
@@ -44,7 +72,13 @@ def hash_email(value: str) -> str: ...
 @overload
 def hash_email(value: pd.Series) -> pd.Series: ...
 def hash_email(value: str | pd.Series) -> str | pd.Series:
-    """SHA-256 hex digest of an e-mail address after trimming and lower-casing it.
+    """SHA-256 hex digest of an e-mail address, trimmed, lower-cased and in Unicode NFC.
+
+    Canonical equivalents hash alike ("josé" with a precomposed "é" or with
+    "e" + U+0301); compatibility characters are kept (NFC, not NFKC). A value
+    that already is a SHA-256 hex digest (64 hex digits) is returned trimmed and
+    lower-cased instead of being hashed again, with an ``AlreadyHashedWarning``
+    naming it (or, for a Series, how many and the first index labels).
 
     Missing or blank values in a Series stay missing: hashing them would give
     every shopper without an address the same constant and link them.
@@ -64,6 +98,8 @@ def hash_email(value: str | pd.Series) -> str | pd.Series:
             raise ValueError(
                 "hash_email got a blank address; leave emailHash empty instead of hashing nothing"
             )
+        if _SHA256_HEX.fullmatch(value):
+            _warn_hashed("a value")
         return _hash_one(value)
     if not isinstance(value, pd.Series):
         raise TypeError(f"hash_email expects a str or a pandas Series, not {type(value).__name__}")
@@ -73,6 +109,27 @@ def hash_email(value: str | pd.Series) -> str | pd.Series:
         raise TypeError(f"hash_email expects text e-mail addresses; found {bad[0]!r}")
     out = pd.Series(None, index=value.index, dtype=object, name=value.name)
     out[present] = [_hash_one(v) for v in value[present]]
+    hashed = is_hashed(value)
+    if hashed.any():
+        labels = ", ".join(map(str, value.index[hashed.to_numpy()][:5]))
+        _warn_hashed(f"{int(hashed.sum())} values (index {labels})")
+    return out
+
+
+def is_hashed(series: pd.Series) -> pd.Series:
+    """Boolean mask: True where a value already is a SHA-256 hex digest (missing -> False).
+
+    Example:
+        >>> is_hashed(pd.Series(["973dfe463ec85785f5f95af5ba3906eedb2d931c24e69824a89ea65dba4e813b",
+        ...                      "a@b.co", None])).tolist()
+        [True, False, False]
+
+    Raises:
+        Nothing.
+    """
+    texts, present = _texts(series)
+    out = pd.Series(False, index=series.index)
+    out[present] = texts.str.fullmatch(_SHA256_HEX.pattern).to_numpy(dtype=bool)
     return out
 
 
