@@ -1,7 +1,8 @@
 """Who a journal belongs to (its fingerprint) and who holds it (the owner record).
 
-A journal is bound to one push: kind, mode, the SHA-256 of the API key (never
-the key) and an identity of the input. While a push runs, the journal records
+A journal is bound to one push: kind, mode, the API's base URL (a journal from
+QA must not make a production push skip orders), the SHA-256 of the API key
+(never the key) and an identity of the input. While a push runs, the journal records
 its owner (process id and host) so a second push on the same file is refused;
 a killed owner does not lock the journal, since its process is gone.
 """
@@ -28,15 +29,17 @@ class Fingerprint:
         mode: "offline" or "online".
         api_key_sha256: hex SHA-256 of the API key (the key itself is never stored).
         input_id: identity of the input (a payload digest, or the caller's id).
+        url: the API's base URL (environment); empty when not bound to one.
     """
 
     kind: str
     mode: str
     api_key_sha256: str
     input_id: str
+    url: str = ""
 
     @classmethod
-    def of(cls, *, kind: str, mode: str, api_key: str, input_id: str) -> Fingerprint:
+    def of(cls, *, kind: str, mode: str, api_key: str, input_id: str, url: str = "") -> Fingerprint:
         """Build a fingerprint, hashing the API key.
 
         Example:
@@ -48,7 +51,7 @@ class Fingerprint:
             Nothing.
         """
         digest = hashlib.sha256(api_key.encode("utf-8")).hexdigest()
-        return cls(kind=kind, mode=mode, api_key_sha256=digest, input_id=input_id)
+        return cls(kind=kind, mode=mode, api_key_sha256=digest, input_id=input_id, url=url)
 
 
 def digest_payloads(payloads: Iterable[Any]) -> str:

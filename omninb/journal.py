@@ -135,14 +135,20 @@ class Journal:
             raise self._error(
                 f"has schema version {meta['schema']}, this omninb writes {SCHEMA_VERSION}"
             )
-        labels = {"kind": "kind", "mode": "mode", "api_key_sha256": "API key", "input_id": "input"}
+        labels = {
+            "kind": "kind",
+            "mode": "mode",
+            "url": "API URL (environment)",
+            "api_key_sha256": "API key",
+            "input_id": "input",
+        }
         for name, label in labels.items():
             stored, given = meta.get(name), getattr(fingerprint, name)
             if stored != given:
-                shown = (stored or "")[:16], given[:16]  # hash prefixes only, never a key
+                shown = (stored or "")[:40], given[:40]  # hash prefixes only, never a key
                 raise self._error(
                     f"belongs to another {label} ({name} {shown[0]!r}… in the journal, {shown[1]!r}… now). "
-                    "Use a new journal file for a different input or API key, or push the same "
+                    "Use a new journal file for a different input, API key or environment, or push the same "
                     "input with the same credentials to resume"
                 )
 

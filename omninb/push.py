@@ -117,7 +117,7 @@ def prepare(df: pd.DataFrame, options: PushOptions) -> Prepared:
 def open_journal(
     path: str | os.PathLike[str] | None, client: Any, options: PushOptions, input_id: str
 ) -> Journal:
-    """Open (or create) the journal of this push: bound to kind, mode, API key and input.
+    """Open (or create) the journal of this push: bound to kind, mode, URL, API key and input.
 
     Example:
         >>> with open_journal("import.sqlite", client, PushOptions(), "sha256:…") as j:  # doctest: +SKIP
@@ -127,7 +127,11 @@ def open_journal(
         omninb.JournalError: the journal belongs to another push, is locked or corrupt.
     """
     fp = Fingerprint.of(
-        kind=options.kind, mode=options.mode, api_key=client.config.api_key, input_id=input_id
+        kind=options.kind,
+        mode=options.mode,
+        api_key=client.config.api_key,
+        input_id=input_id,
+        url=client.config.url,
     )
     return Journal(path, fp)
 

@@ -76,6 +76,7 @@ def test_requests_lists_every_attempt_of_the_orders(tmp_path):
         ({"input_id": "sha256:other"}, "another input"),
         ({"kind": "returns"}, "another kind"),
         ({"mode": "online"}, "another mode"),
+        ({"url": "https://gateway.richrelevance.com"}, "another API URL (environment)"),
     ],
 )
 def test_a_journal_refuses_another_push(tmp_path, override, label):

@@ -158,6 +158,23 @@ def test_a_journal_from_another_api_key_is_refused(tmp_path):
         assert set(sb.ledger()["apiKey"]) == {"key-a"}
 
 
+def test_a_journal_from_another_environment_is_refused(tmp_path):
+    creds = [("cid", "secret-one", ["key-a"])]
+    journal = tmp_path / "j.sqlite"
+    with (
+        omninb.Sandbox(rate_limit=None, credentials=creds) as qa,
+        qa.client(api_key="key-a") as client,
+    ):
+        push(orders(5), client, journal=journal, progress=False)
+    with omninb.Sandbox(rate_limit=None, credentials=creds) as prod:
+        with (
+            prod.client(api_key="key-a") as client,
+            pytest.raises(JournalError, match="another API URL"),
+        ):
+            push(orders(5), client, journal=journal, progress=False)
+        assert prod.ledger().empty
+
+
 def test_progress_bar_shows_orders_per_second_and_can_be_silenced(fast, capsys):
     with fast.client(rate=None) as client:
         push(orders(30), client, progress=True)
