@@ -100,7 +100,9 @@ def backoff_delay(attempt: int, *, base: float, cap: float, rand: Callable[[], f
     """
     if attempt < 1:
         raise ValueError(f"attempt counts from 1, not {attempt}")
-    ceiling = cap if attempt > 64 else min(cap, base * 2 ** (attempt - 1))
+    # Float powers, exponent bounded: 2.0**1023 is finite and an overflowing product is
+    # inf (never an error), so min() still yields the cap, and base=0 still yields 0.
+    ceiling = min(cap, base * 2.0 ** min(attempt - 1, 1023))
     return ceiling * rand()
 
 
