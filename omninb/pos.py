@@ -118,7 +118,7 @@ def read_pos(
     if chunksize is None:
         frame = _prepare(_read_all(source, mapping), mapping, tz)
         if key in frame.columns:
-            _check_contiguous(frame, key, {})
+            _check_contiguous(frame, key, _Seen())
         return frame
     if chunksize < 1:
         raise ConfigError(f"chunksize must be a positive number of rows, not {chunksize}")
@@ -294,18 +294,64 @@ def _runs(keys: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return starts, codes[starts]
 
 
-def _check_contiguous(frame: pd.DataFrame, key: str, seen: dict[Any, list[Any]]) -> None:
+class _Seen:
+    """Orders finished in earlier chunks: 64-bit hashes of their ids and their row span.
+
+    About 24 bytes an order, where a dict of ids cost over 200: a multi-million-row
+    export read in chunks keeps its memory bounded. Two distinct ids sharing a
+    64-bit hash (odds ~1e-7 for 10 million orders) would be reported as split.
+    """
+
+    def __init__(self) -> None:
+        self._blocks: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+
+    def add(self, ids: np.ndarray, first: np.ndarray, last: np.ndarray) -> None:
+        self._blocks.append(_sorted_block(_hash_ids(ids), first, last))
+        # Merge blocks of similar size (as an LSM tree does): O(log n) blocks to
+        # search per chunk instead of one per chunk read so far.
+        while len(self._blocks) > 1 and len(self._blocks[-2][0]) <= 2 * len(self._blocks[-1][0]):
+            newer, older = self._blocks.pop(), self._blocks.pop()
+            self._blocks.append(
+                _sorted_block(*(np.concatenate(pair) for pair in zip(older, newer, strict=True)))
+            )
+
+    def rows_of(self, ids: np.ndarray) -> tuple[np.ndarray, list[Any]]:
+        """Which ids were seen (mask), and the rows of the first one seen."""
+        hashes, hit = _hash_ids(ids), np.zeros(len(ids), dtype=bool)
+        rows: list[Any] = []
+        for block, first, last in self._blocks:
+            at = np.minimum(np.searchsorted(block, hashes), max(len(block) - 1, 0))
+            found = block[at] == hashes if len(block) else hit & False
+            if found.any() and not rows:
+                j = at[np.flatnonzero(found)[0]]
+                rows = [first[j]] if first[j] == last[j] else [f"{first[j]}-{last[j]}"]
+            hit |= found
+        return hit, rows
+
+
+def _sorted_block(
+    hashes: np.ndarray, first: np.ndarray, last: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    order = np.argsort(hashes, kind="stable")
+    return hashes[order], first[order], last[order]
+
+
+def _hash_ids(ids: np.ndarray) -> np.ndarray:
+    return pd.util.hash_array(np.asarray(ids, dtype=object))
+
+
+def _check_contiguous(frame: pd.DataFrame, key: str, seen: _Seen) -> None:
     """Raise when a key has two runs in ``frame`` or already ended in an earlier chunk."""
     starts, run_codes = _runs(frame[key])
-    ids = frame[key].to_numpy()[starts]
-    present = run_codes >= 0
-    repeated = pd.Series(run_codes[present]).duplicated(keep=False).to_numpy()
-    earlier = np.array([k in seen for k in ids[present]], dtype=bool) if seen else repeated & False
+    ids = frame[key].to_numpy()[starts][run_codes >= 0]
+    repeated = pd.Series(run_codes[run_codes >= 0]).duplicated(keep=False).to_numpy()
+    earlier, _ = seen.rows_of(ids)
     bad = np.flatnonzero(repeated | earlier)
     if len(bad) == 0:
         return
-    order_id = ids[present][bad[0]]
-    rows = seen.get(order_id, []) + list(frame.index[(frame[key] == order_id).to_numpy()])
+    order_id = ids[bad[0]]
+    before = seen.rows_of(np.array([order_id], dtype=object))[1]
+    rows = before + list(frame.index[(frame[key] == order_id).to_numpy()])
     raise NonContiguousOrderError(key, order_id, rows)
 
 
@@ -313,7 +359,7 @@ def _whole_orders(
     chunks: Iterator[pd.DataFrame], mapping: Mapping[str, str], tz: str | None, key: str
 ) -> Iterator[pd.DataFrame]:
     carry: pd.DataFrame | None = None
-    seen: dict[Any, list[Any]] = {}
+    seen = _Seen()
     for raw in chunks:
         chunk = _require_key(_prepare(raw, mapping, tz), key)
         if carry is not None:
@@ -343,14 +389,12 @@ def _split_last_order(chunk: pd.DataFrame, key: str) -> tuple[pd.DataFrame, pd.D
     return chunk.iloc[:cut], chunk.iloc[cut:]
 
 
-def _remember(seen: dict[Any, list[Any]], body: pd.DataFrame, key: str) -> None:
-    """Note each finished order's rows as "first-last" (cheap even for millions of orders)."""
+def _remember(seen: _Seen, body: pd.DataFrame, key: str) -> None:
+    """Note each finished order's id and first and last row."""
     if body.empty:
         return
     starts, codes = _runs(body[key])
     ends = np.r_[starts[1:], len(body)] - 1
-    ids = body[key].to_numpy()[starts]
-    first, last = body.index[starts], body.index[ends]
-    for order_id, code, a, b in zip(ids, codes, first, last, strict=True):
-        if code >= 0:
-            seen[order_id] = [a] if a == b else [f"{a}-{b}"]
+    keep = codes >= 0
+    ids = body[key].to_numpy()[starts][keep]
+    seen.add(ids, body.index.to_numpy()[starts][keep], body.index.to_numpy()[ends][keep])

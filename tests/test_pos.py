@@ -241,3 +241,13 @@ def test_a_bad_mapping_file_is_a_config_error_naming_it(tmp_path, text):
     mapping.write_text(text)
     with pytest.raises(ConfigError, match=r"map\.json"):
         read_pos(pd.DataFrame({"Txn": [1]}), columns=mapping)
+
+
+@pytest.mark.parametrize("late", ["o0", "o7", "o18"])
+def test_a_split_order_is_found_after_many_chunks_were_merged(late):
+    # 20 one-row chunks force several merges of the remembered-orders blocks.
+    ids = [f"o{i}" for i in range(20)] + ["o19", late]
+    with pytest.raises(pos.NonContiguousOrderError) as info:
+        list(pos.read_pos(pd.DataFrame({"id": ids}), chunksize=1))
+    assert info.value.order_id == late
+    assert info.value.rows == [int(late[1:]), 21]
