@@ -7,12 +7,14 @@ import itertools
 import json
 import random
 import zlib
+from datetime import datetime
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from omninb.batching import Batch, Oversize, encode, pack, split
+from omninb.batching import GZIP_LEVEL, Batch, Oversize, encode, pack, split
 
 
 def _order(i: int, lines: int = 2, noise: int = 0, seed: int = 0) -> dict:
@@ -30,7 +32,7 @@ def _order(i: int, lines: int = 2, noise: int = 0, seed: int = 0) -> dict:
 
 
 def _gz(records) -> bytes:
-    zipper = zlib.compressobj(6, zlib.DEFLATED, 31)
+    zipper = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, 31)
     return zipper.compress(b"[" + b",".join(encode(r) for r in records) + b"]") + zipper.flush()
 
 
@@ -175,3 +177,77 @@ def test_large_records_that_make_the_compressor_emit_mid_batch_stay_exact():
     assert [r for b in batches for r in _decoded(b)] == orders
     for batch, following in itertools.pairwise(batches):
         assert len(_gz((*batch.records, following.records[0]))) > 100_000
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), float("-inf")])
+def test_non_finite_money_is_refused_naming_the_order_and_field(bad):
+    # orjson writes NaN/inf as null; the body must never carry them silently.
+    order = {"id": "7", "lineItems": [{"unitPrice": 1.0}, {"productId": "b", "unitPrice": bad}]}
+    with pytest.raises(ValueError, match=r"lineItems\[1\]\.unitPrice is -?(nan|inf)") as exc:
+        encode(order)
+    assert "finite" in str(exc.value)
+    with pytest.raises(ValueError, match=r"record 7: lineItems\[1\]\.unitPrice"):
+        list(pack([_order(1), order, _order(2)]))
+
+
+def test_non_finite_value_is_refused_on_the_byte_limited_path_too():
+    orders = [_order(i, noise=600) for i in range(5)]
+    orders[3] = {**orders[3], "couponValue": float("nan")}
+    with pytest.raises(ValueError, match="record 3: couponValue is nan"):
+        list(pack(orders, max_bytes=1_500))
+
+
+def test_non_finite_value_is_refused_when_a_batch_is_split():
+    records = ({"id": "1"}, {"id": "2", "returnValue": float("inf")})
+    with pytest.raises(ValueError, match="record 2: returnValue is inf"):
+        split(Batch(records, ("1", "2"), b""))
+
+
+def test_null_and_the_text_null_are_not_mistaken_for_nan():
+    record = {"id": "1", "couponCode": "null", "storeId": None}
+    assert encode(record) == b'{"id":"1","couponCode":"null","storeId":null}'
+    [batch] = list(pack([record]))
+    assert _decoded(batch) == [record]
+
+
+def test_numpy_float_is_a_number_and_numpy_nan_is_refused():
+    assert encode({"unitPrice": np.float64(256.678)}) == b'{"unitPrice":256.678}'
+    with pytest.raises(ValueError, match="unitPrice is nan"):
+        encode({"unitPrice": np.float64("nan")})
+
+
+@pytest.mark.parametrize(
+    "value",
+    [datetime(2022, 4, 25, 12, 21, 55), {1, 2}, 2**70, np.int64(3)],
+    ids=["naive-datetime", "set", "huge-int", "numpy-int"],
+)
+def test_values_json_cannot_carry_exactly_raise_type_error(value):
+    # A datetime object would go out without its UTC offset: only the builder's text may.
+    with pytest.raises(TypeError):
+        encode({"id": "1", "dateTime": value})
+
+
+def test_whole_batch_body_is_exactly_the_joined_records():
+    orders = [_order(i, lines=3) for i in range(100)]
+    [batch] = list(pack(orders))
+    assert gzip.decompress(batch.body) == b"[" + b",".join(encode(o) for o in orders) + b"]"
+
+
+_json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**63), max_value=2**63 - 1)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(record=st.dictionaries(st.text(), _json_values, max_size=6))
+def test_property_encode_round_trips_every_value_exactly(record):
+    # money is never rounded: the parsed JSON equals the record, floats bit for bit
+    # (repr tells -0.0 from 0.0 and shows every digit), keys in the same order
+    decoded = json.loads(encode(record))
+    assert decoded == record and repr(decoded) == repr(record)
