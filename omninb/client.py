@@ -56,7 +56,8 @@ class Answer:
         job_id: the import job id, for the status service.
         attempts: requests sent in all, retries included.
         uncertain: an earlier attempt's answer was lost after sending: records may be stored twice.
-        elapsed: seconds from the first attempt to this answer, waits included.
+        elapsed: seconds from the first attempt leaving to this answer, retry waits included.
+        sent_at: when the first attempt left (epoch seconds), after the throttle let it go.
     """
 
     status: int
@@ -66,6 +67,19 @@ class Answer:
     attempts: int
     uncertain: bool
     elapsed: float
+    sent_at: float | None = None
+
+
+@dataclass
+class _Departure:
+    """When the first attempt of a request left: monotonic for durations, wall for reports."""
+
+    at: float | None = None
+    wall: float | None = None
+
+    def mark(self, now: float) -> None:
+        if self.at is None:
+            self.at, self.wall = now, time.time()
 
 
 @dataclass(frozen=True)
@@ -304,18 +318,18 @@ class Client:
     def _send_with_retries(
         self, method: str, url: str, auth: TokenAuth, where: _Where, n_records: int, **kw: Any
     ) -> Answer:
-        started, uncertain, attempt = self._clock(), False, 0
+        left, uncertain, attempt = _Departure(), False, 0
         while True:
             attempt += 1
             retry_after, said = None, None
             try:
-                response = self._send_once(method, url, auth, n_records, attempt, **kw)
+                response = self._send_once(method, url, auth, n_records, attempt, left, **kw)
             except (requests.RequestException, HTTPError) as exc:
                 uncertain = uncertain or maybe_delivered(exc)
                 outcome: int | BaseException = exc
             else:
                 if response.status_code < 400:
-                    return _answer(response, attempt, uncertain, self._clock() - started)
+                    return _answer(response, attempt, uncertain, left, self._clock())
                 outcome, (retry_after, said) = response.status_code, self._refusal(response)
             verdict = decide(outcome, attempt, self.config.retry)
             if not verdict.retry:
@@ -332,7 +346,14 @@ class Client:
         return retry_after_seconds(response.headers.get("Retry-After"), now=time.time()), said
 
     def _send_once(
-        self, method: str, url: str, auth: TokenAuth, n_records: int, attempt: int, **kw: Any
+        self,
+        method: str,
+        url: str,
+        auth: TokenAuth,
+        n_records: int,
+        attempt: int,
+        left: _Departure,
+        **kw: Any,
     ) -> requests.Response:
         slot = None
         if n_records:
@@ -341,6 +362,7 @@ class Client:
             auth.token()
             slot = self.throttle.reserve(n_records)
         sent = self._clock()
+        left.mark(sent)
         path = urlsplit(url).path
         try:
             response = self.session.request(
@@ -387,7 +409,9 @@ def _body(response: requests.Response) -> Any:
         return response.text
 
 
-def _answer(response: requests.Response, attempts: int, uncertain: bool, elapsed: float) -> Answer:
+def _answer(
+    response: requests.Response, attempts: int, uncertain: bool, left: _Departure, now: float
+) -> Answer:
     body = _body(response)
     fields = body if isinstance(body, dict) else {}
     job_id = fields.get("jobId")
@@ -398,7 +422,8 @@ def _answer(response: requests.Response, attempts: int, uncertain: bool, elapsed
         job_id=str(job_id) if job_id is not None else None,
         attempts=attempts,
         uncertain=uncertain,
-        elapsed=elapsed,
+        elapsed=now - left.at if left.at is not None else 0.0,
+        sent_at=left.wall,
     )
 
 

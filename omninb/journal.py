@@ -270,8 +270,12 @@ class Journal:
         attempts: int | None = None,
         uncertain: bool = False,
         elapsed: float | None = None,
+        sent_at: float | None = None,
     ) -> None:
         """Commit the answer (or the final failure) of a request.
+
+        ``sent_at`` (epoch seconds), when known, replaces the time the request was
+        journaled with the time it actually left, after the throttle let it go.
 
         Example:
             >>> j = Journal(None, Fingerprint("orders", "offline", "h", "i"))
@@ -286,7 +290,8 @@ class Journal:
         with self._guard("record an answer in"), self._tx() as conn:
             conn.execute(
                 "UPDATE requests SET state=?, status=?, job_id=?, message=?, attempts=?, "
-                "uncertain=max(uncertain, ?), elapsed=? WHERE request=?",
+                "uncertain=max(uncertain, ?), elapsed=?, sent_at=coalesce(?, sent_at) "
+                "WHERE request=?",
                 (
                     "sent" if ok else "failed",
                     status,
@@ -295,6 +300,7 @@ class Journal:
                     attempts,
                     int(uncertain),
                     elapsed,
+                    sent_at,
                     request,
                 ),
             )

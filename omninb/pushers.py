@@ -209,6 +209,7 @@ class Sender:
             attempts=answer.attempts,
             uncertain=answer.uncertain,
             elapsed=answer.elapsed,
+            sent_at=answer.sent_at,
         )
         self.on_done(len(unit.keys))
 

@@ -206,3 +206,12 @@ def test_the_accessor_is_a_facade_over_push(fast):
     with fast.client(rate=None) as client:
         result = df.omni.push(client, kind="orders", progress=False)
     assert result.summary().sent == 20 and len(stored(fast)) == 20
+
+
+def test_sent_at_is_when_each_request_left_after_the_throttle(sandbox):
+    # 300 orders at 100/s: three batches whose departures the throttle spaces ~1 s apart
+    with sandbox.client() as client:
+        result = push(orders(300), client, progress=False)
+    sent = result.requests["sent_at"].sort_values()
+    gaps = sent.diff().dropna().dt.total_seconds()
+    assert len(sent) == 3 and (gaps >= 1.0).all()
