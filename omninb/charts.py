@@ -187,31 +187,35 @@ def _label_outcomes(ax: Axes, where: str, measure: str, n_bars: int) -> None:
 
 
 def _window(duration: float) -> float:
-    # Requests leave about once a second, so 1-second bins alias into 0/200 spikes
-    # on anything but a short push: average over 5 s or more, at most ~300 points.
-    return 1.0 if duration < 30 else max(5.0, float(np.ceil(duration / 300)))
+    # Batches leave about once a second: a window of a few seconds sees several of
+    # them, so the line shows the sustained rate rather than 0/200 spikes.
+    return float(min(max(2.0, duration / 30), 30.0))
 
 
-def _per_second(requests: pd.DataFrame) -> tuple[pd.Series, float]:
-    sent = requests.dropna(subset=["sent_at"])
-    # sent_at is when the request was journaled, before the throttle let it go;
-    # sent_at + elapsed is when its answer arrived, i.e. when the server took the orders
-    waited = pd.to_numeric(sent.get("elapsed", pd.Series(0.0, index=sent.index)), errors="coerce")
-    done = sent["sent_at"] + pd.to_timedelta(waited.fillna(0.0), unit="s")
-    seconds = (done - done.min()).dt.total_seconds()
+def _trailing_rate(requests: pd.DataFrame, points: int = 1000) -> tuple[pd.Series, float]:
+    """Orders per second over the trailing window (t - w, t] at each request's departure.
+
+    ``sent_at`` is when a request left (after the throttle let it go), which is
+    when the server counts its orders against its sliding 1-second cap. Early
+    in the push the window is the time elapsed so far (at least 1 s).
+    """
+    sent = requests.dropna(subset=["sent_at"]).sort_values("sent_at")
+    seconds = (sent["sent_at"] - sent["sent_at"].min()).dt.total_seconds().to_numpy()
+    cumulative = np.cumsum(pd.to_numeric(sent["orders"], errors="coerce").fillna(0).to_numpy())
     window = _window(float(seconds.max()))
-    bins = np.floor(seconds / window) * window
-    counts = pd.to_numeric(sent["orders"], errors="coerce").fillna(0).groupby(bins).sum()
-    full = np.arange(0, bins.max() + window, window)
-    return counts.reindex(full, fill_value=0) / window, window
+    span = np.clip(seconds, 1.0, window)
+    first = np.searchsorted(seconds, seconds - span, side="right")
+    before = np.where(first > 0, cumulative[np.maximum(first - 1, 0)], 0)
+    keep = np.unique(np.linspace(0, len(seconds) - 1, min(points, len(seconds))).astype(int))
+    return pd.Series(((cumulative - before) / span)[keep], index=seconds[keep]), window
 
 
 def throughput(requests: pd.DataFrame, rate: float | None = 100, ax: Axes | None = None) -> Axes:
     """Orders sent per second over the push, against the API's rate cap.
 
-    ``requests`` is ``PushResult.requests`` (``sent_at``, ``elapsed``, ``orders``);
-    each request counts when its answer arrived (``sent_at + elapsed``). Long
-    pushes are averaged over wider windows so the line stays readable.
+    ``requests`` is ``PushResult.requests`` (``sent_at``, ``orders``); the line is
+    the rate over a trailing window (2 s, wider for long pushes) at each request's
+    departure, which is what the server's sliding-window limit measures.
 
     Example:
         >>> ax = throughput(result.requests, rate=100)  # doctest: +SKIP
@@ -224,12 +228,9 @@ def throughput(requests: pd.DataFrame, rate: float | None = 100, ax: Axes | None
     ax.set_ylabel("orders per second")
     ax.set_xlabel("seconds since the first request")
     if requests["sent_at"].notna().any():
-        per_second, window = _per_second(requests)
-        label = "orders sent" + (f" ({window:g} s average)" if window > 1 else "")
-        # repeat the last value at the window's end so the last step is drawn too
-        x = [*per_second.index, per_second.index[-1] + window]
-        y = [*per_second.to_numpy(), per_second.iloc[-1]]
-        ax.step(x, y, where="post", label=label)
+        per_second, window = _trailing_rate(requests)
+        label = f"orders sent (trailing {window:g} s)"
+        ax.step(per_second.index, per_second.to_numpy(), where="post", label=label)
     if rate is not None:
         ax.axhline(
             rate,

@@ -176,22 +176,31 @@ def test_outcomes_refuses_an_unknown_grouping():
 
 
 def test_throughput_plots_orders_per_second_against_the_cap(tmp_path):
-    # a request counts when its answer came back: journaled at sent_at, throttled, then sent
+    # a request counts when it left; early on the window is the time elapsed (>= 1 s)
     start = pd.Timestamp("2024-03-01", tz="UTC")
     requests = pd.DataFrame(
         {
             "sent_at": [start, start + pd.Timedelta("0.5s"), start + pd.Timedelta("2.2s"), pd.NaT],
             "orders": [100, 50, 80, 100],
-            "elapsed": [0.1, 0.2, 0.1, None],  # answers at 0.1, 0.7 and 2.3 s
         }
     )
     ax = charts.throughput(requests, rate=100)
     _png(ax, tmp_path / "throughput.png")
     line, cap = ax.get_lines()
-    assert list(line.get_xdata()) == [0.0, 1.0, 2.0, 3.0]
-    assert list(line.get_ydata()) == [150.0, 0.0, 80.0, 80.0]
+    assert list(line.get_xdata()) == [0.0, 0.5, 2.2]
+    # 150 orders within the first second (over the cap); then (0.2 s, 2.2 s] holds 50 + 80 in 2 s
+    assert list(line.get_ydata()) == [100.0, 150.0, 65.0]
     assert list(cap.get_ydata()) == [100, 100] and "rate cap (100 orders/s)" in cap.get_label()
     assert ax.get_ylabel() == "orders per second"
+
+
+def test_throughput_of_batches_paced_at_the_cap_stays_at_the_cap():
+    # 100-order batches leaving every 1.01 s: fixed 1-second bins would alias into 0/200
+    start = pd.Timestamp("2024-03-01", tz="UTC")
+    sent = [start + pd.Timedelta(seconds=1.01 * i) for i in range(25)]
+    ax = charts.throughput(pd.DataFrame({"sent_at": sent, "orders": 100}), rate=100)
+    line, _ = ax.get_lines()
+    assert all(98 <= y <= 100 for y in line.get_ydata())
 
 
 def test_throughput_averages_long_pushes_over_wider_windows():
@@ -202,9 +211,9 @@ def test_throughput_averages_long_pushes_over_wider_windows():
     )
     ax = charts.throughput(requests, rate=None)
     (line,) = ax.get_lines()
-    assert len(line.get_xdata()) <= 302
+    assert len(line.get_xdata()) <= 1000
     assert set(line.get_ydata()) == {90.0}  # averaged, so the rate itself is kept
-    assert "5 s average" in line.get_label()
+    assert "trailing 30 s" in line.get_label()
 
 
 def test_outcomes_of_no_orders_says_so(tmp_path):
