@@ -2,10 +2,11 @@
 
 Reads the sample orders and returns in data/ with their column mappings,
 validates them, prints each report, and writes the payloads of the valid
-orders plus the list of problems to out/. Each step is a small function so
-later steps slot into ``main``: the last one pushes the valid orders to an
-embedded ``omninb.Sandbox`` (the gateway emulator, with its real 100 orders/s
-limit and the sample catalog) and prints the push summary.
+orders plus the list of problems to out/. Then the main job: push the valid
+orders to an embedded ``omninb.Sandbox`` (the gateway emulator, with its real
+100 orders/s limit and the sample catalog), collect the jobs' status,
+reconcile every source order, and write the reconciliation CSV and the charts
+as PNG files to out/.
 """
 
 from __future__ import annotations
@@ -25,8 +26,9 @@ from omninb.schemas import ValidationReport, validate
 
 if TYPE_CHECKING:
     from omninb.result import PushResult
+    from omninb.status import StatusReport
 
-__all__ = ["DATA_DIR", "load", "main", "push_sample", "show", "write_outputs"]
+__all__ = ["DATA_DIR", "load", "main", "push_sample", "review", "show", "write_payloads"]
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 
@@ -42,8 +44,7 @@ def load(kind: str, data_dir: Path = DATA_DIR) -> pd.DataFrame:
         FileNotFoundError: the export or its mapping is missing (run data/make_data.py).
         omninb.ValidationError: an order's rows are split across the file.
     """
-    mapping = json.loads((data_dir / f"{kind}_columns.json").read_text())
-    return read_pos(data_dir / f"{kind}.csv", kind=kind, columns=mapping)
+    return read_pos(data_dir / f"{kind}.csv", kind=kind, columns=data_dir / f"{kind}_columns.json")
 
 
 def show(report: ValidationReport, limit: int = 8) -> None:
@@ -62,11 +63,11 @@ def show(report: ValidationReport, limit: int = 8) -> None:
         print(f"  ... and {len(report.errors) - limit} more (see the errors file)")
 
 
-def write_outputs(report: ValidationReport, out_dir: Path) -> tuple[Path, Path]:
+def write_payloads(report: ValidationReport, out_dir: Path) -> tuple[Path, Path]:
     """Write the valid orders' payloads as JSON and the problems as CSV.
 
     Example:
-        >>> write_outputs(report, Path("out"))  # doctest: +SKIP
+        >>> write_payloads(report, Path("out"))  # doctest: +SKIP
         (PosixPath('out/orders_payloads.json'), PosixPath('out/orders_errors.csv'))
 
     Raises:
@@ -81,21 +82,51 @@ def write_outputs(report: ValidationReport, out_dir: Path) -> tuple[Path, Path]:
     return payload_path, errors_path
 
 
-def push_sample(frame: pd.DataFrame, catalog: Path, *, progress: bool = True) -> PushResult:
-    """Push the valid orders of ``frame`` to an embedded sandbox; invalid ones are skipped.
+def push_sample(
+    frame: pd.DataFrame, catalog: Path, *, progress: bool = True
+) -> tuple[PushResult, StatusReport]:
+    """Push the valid orders of ``frame`` to an embedded sandbox and collect the jobs' status.
+
+    Invalid orders are skipped (they are in ``result.invalid``).
 
     Example:
-        >>> print(push_sample(load("orders"), DATA_DIR / "catalog.csv").summary())  # doctest: +SKIP
+        >>> result, status = push_sample(load("orders"), DATA_DIR / "catalog.csv")  # doctest: +SKIP
+        >>> print(result.summary())  # doctest: +SKIP
 
     Raises:
         omninb.HTTPError: the embedded sandbox could not be reached (e.g. no loopback).
     """
     from omninb.push import push
     from omninb.sandbox import Sandbox
+    from omninb.status import collect_status
 
     with Sandbox(catalog=catalog) as sb, sb.client() as client:
         print(f"pushing the valid orders to an embedded sandbox at {sb.url} (100 orders/s cap)")
-        return push(frame, client, kind="orders", on_invalid="skip", progress=progress)
+        result = push(frame, client, kind="orders", on_invalid="skip", progress=progress)
+        return result, collect_status(client, result, wait=True, timeout=60)
+
+
+def review(
+    frame: pd.DataFrame, result: PushResult, status: StatusReport, out_dir: Path
+) -> dict[str, Path]:
+    """Reconcile every source order and write the CSV and charts; print what landed.
+
+    Example:
+        >>> review(frame, result, status, Path("out"))["reconciliation"]  # doctest: +SKIP
+        PosixPath('out/reconciliation.csv')
+
+    Raises:
+        OSError: out_dir cannot be written.
+    """
+    from omninb.outputs import write_outputs
+    from omninb.reconcile import reconcile
+
+    outcomes = reconcile(frame, result, status)
+    counts = outcomes["outcome"].value_counts()
+    print("outcomes: " + ", ".join(f"{n} {name}" for name, n in counts.items()))
+    value = outcomes.groupby("outcome", observed=True)["value"].sum().round(2)
+    print("order value by outcome: " + ", ".join(f"{k} {v:,.2f}" for k, v in value.items()))
+    return write_outputs(outcomes, out_dir, status=status, result=result)
 
 
 def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -110,7 +141,7 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Validate the sample exports, write their payloads, push the valid orders; returns the exit status.
+    """Validate the samples, push the valid orders, reconcile, write the review; returns the exit status.
 
     Example:
         >>> main(["--out", "out"])  # doctest: +SKIP
@@ -122,11 +153,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     for kind in KINDS:
         report = validate(load(kind, args.data), kind)
         show(report)
-        payloads, errors = write_outputs(report, args.out)
+        payloads, errors = write_payloads(report, args.out)
         sent = report.valid[record_key(kind)].nunique()
         print(f"wrote {sent} {kind} to {payloads} and {len(report.errors)} problems to {errors}\n")
-    result = push_sample(load("orders", args.data), args.data / "catalog.csv")
+    orders = load("orders", args.data)
+    result, status = push_sample(orders, args.data / "catalog.csv")
     print(result)
+    paths = review(orders, result, status, args.out)
+    print("wrote " + ", ".join(str(p) for p in paths.values()))
     return 0
 
 

@@ -58,8 +58,17 @@ def test_demo_reports_every_planted_fault(run, kind):
 
 def test_no_raw_email_or_card_number_reaches_the_outputs(run):
     _, out = run
-    text = "".join(p.read_text() for p in out.iterdir())
-    assert "jane.doe@example.com" not in text and "4111111111111111" not in text
+    data = b"".join(p.read_bytes() for p in out.iterdir())  # CSV, JSON and the PNG charts
+    assert b"jane.doe@example.com" not in data and b"4111111111111111" not in data
+
+
+def test_demo_runs_the_main_job_and_writes_the_review(run):
+    done, out = run
+    assert "pushing the valid orders to an embedded sandbox" in done.stdout
+    assert "outcomes: " in done.stdout and "accepted" in done.stdout
+    written = {p.name for p in out.iterdir()}
+    assert {"reconciliation.csv", "failure_reasons.png", "throughput.png"} <= written
+    assert str(out / "reconciliation.csv") in done.stdout
 
 
 def test_missing_sample_data_is_a_clear_error(tmp_path):
