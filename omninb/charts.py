@@ -230,7 +230,8 @@ def throughput(requests: pd.DataFrame, rate: float | None = 100, ax: Axes | None
     if requests["sent_at"].notna().any():
         per_second, window = _trailing_rate(requests)
         label = f"orders sent (trailing {window:g} s)"
-        ax.step(per_second.index, per_second.to_numpy(), where="post", label=label)
+        # drawn over the cap line: a push at the cap would otherwise vanish under it
+        ax.step(per_second.index, per_second.to_numpy(), where="post", label=label, lw=2, zorder=3)
     if rate is not None:
         ax.axhline(
             rate,
