@@ -24,6 +24,7 @@ from collections import deque
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
+from operator import itemgetter
 from typing import Any
 
 import orjson
@@ -133,7 +134,7 @@ def _refuse_non_finite(value: Any, path: str) -> None:
 
 def _array(records: Sequence[Mapping[str, Any]], keys: Sequence[str]) -> bytes:
     """The JSON array of ``records``: one orjson call, same bytes as joining ``encode``s."""
-    encoded = _dumps(list(records))
+    encoded = _dumps(records if isinstance(records, list) else list(records))
     if b"null" in encoded:
         for record, key in zip(records, keys, strict=True):
             _encode_keyed(record, key)
@@ -187,27 +188,26 @@ class _Builder:
 
 
 class _Source:
-    """Records with their keys, and a look-ahead of up to ``n`` records."""
+    """Records with a look-ahead of up to ``n`` records."""
 
     def __init__(self, payloads: Iterable[Mapping[str, Any]], key: str) -> None:
         self._it = iter(payloads)
-        self._key = key
-        self.ahead: deque[tuple[Mapping[str, Any], str]] = deque()
+        self.key = key
+        self.ahead: deque[Mapping[str, Any]] = deque()
 
-    def peek(self, n: int) -> list[tuple[Mapping[str, Any], str]]:
-        short = n - len(self.ahead)
-        if short > 0:
-            self.ahead.extend((r, str(r[self._key])) for r in islice(self._it, short))
+    def peek(self, n: int) -> list[Mapping[str, Any]]:
+        if len(self.ahead) < n:
+            self.ahead.extend(islice(self._it, n - len(self.ahead)))
         return list(islice(self.ahead, n))
 
 
 def _whole(source: _Source, max_records: int, max_bytes: int) -> Batch | None:
     """Fast path: one encoding and one compression of the next records, if they fit."""
-    items = source.peek(max_records)
-    batch = _build([i[0] for i in items], [i[1] for i in items])
+    records = source.peek(max_records)
+    batch = _build(records, list(map(str, map(itemgetter(source.key), records))))
     if batch.size > max_bytes:
         return None
-    for _ in items:
+    for _ in records:
         source.ahead.popleft()
     return batch
 
@@ -216,7 +216,8 @@ def _grow(source: _Source, max_records: int, max_bytes: int) -> Iterator[Batch |
     """Slow path: add records one by one, measuring each exactly, until one does not fit."""
     builder = _Builder()
     while len(builder.records) < max_records and source.peek(1):
-        record, key = source.ahead[0]
+        record = source.ahead[0]
+        key = str(record[source.key])
         encoded = _encode_keyed(record, key)
         tail, size = builder.measure(encoded)
         if size > max_bytes and builder.records:
