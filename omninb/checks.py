@@ -148,12 +148,24 @@ def _segments(series: pd.Series) -> pd.Series:
     return _on_objects(series, lambda v: _segment_ok(v) or (np.ndim(v) == 0 and pd.isna(v)))
 
 
+def _per_distinct(series: pd.Series, test: Callable[[pd.Series], pd.Series]) -> pd.Series:
+    """``test`` run once per distinct value of a text column (hashes repeat on every
+    line of an order), spread back to the rows. Not on object columns: factorize
+    would merge 1, 1.0 and True there."""
+    if not isinstance(series.dtype, pd.StringDtype):
+        return test(series)
+    codes, uniques = pd.factorize(series)
+    flags = test(pd.Series(uniques, dtype=series.dtype)).to_numpy(dtype=bool)
+    # Code -1 (missing) picks the trailing False: a missing value is no address or card.
+    return pd.Series(np.append(flags, False)[codes], index=series.index)
+
+
 def _not_email(series: pd.Series) -> pd.Series:
-    return ~pii.is_raw_email(series)
+    return ~_per_distinct(series, pii.is_raw_email)
 
 
 def _not_card(series: pd.Series) -> pd.Series:
-    return ~pii.is_card_number(series)
+    return ~_per_distinct(series, pii.is_card_number)
 
 
 def _explain_datetime(column: str, value: Any) -> str:

@@ -215,18 +215,53 @@ def _cross_row_problems(frame: pd.DataFrame, kind: str, labels: pd.Index) -> lis
     if key not in frame.columns or frame.empty:
         return []
     groups, _ = pd.factorize(frame[key])
-    first = _first_row_of_group(groups)
+    continues = _continues_group(groups)
+    first: np.ndarray | None = None  # computed only if some column needs the full check
     out: list[Problem] = []
     for field in header_fields(kind):
         if field == key or field not in frame.columns:
             continue
         values = parse_datetimes(frame[field]) if field == "dateTime" else frame[field]
+        if continues is not None and _agrees_with_previous(values, continues):
+            continue
+        first = _first_row_of_group(groups) if first is None else first
         codes = checks.value_codes(values)
         differs = np.flatnonzero((groups >= 0) & (codes != codes[np.maximum(first, 0)]))
         out.extend(
             _disagreement(frame, field, int(p), int(first[p]), labels, kind) for p in differs
         )
     return out
+
+
+def _continues_group(groups: np.ndarray) -> np.ndarray | None:
+    """When every order's rows are adjacent (the usual export): for each row but the
+    first, whether it continues the previous row's order. None when they are not."""
+    runs = 1 + int(np.count_nonzero(groups[1:] != groups[:-1]))
+    distinct = int(groups.max(initial=-1)) + 1 + int((groups < 0).any())
+    if runs != distinct:
+        return None
+    return (groups[1:] == groups[:-1]) & (groups[1:] >= 0)
+
+
+def _agrees_with_previous(values: pd.Series, continues: np.ndarray) -> bool:
+    """Whether each row continuing an order holds its previous row's value (missing
+    equals missing, as in ``checks.value_codes``): then all agree with the first row.
+
+    A shortcut with no hashing; False (check in full) when the column cannot be
+    compared vectorised (objects such as lists of segments).
+    """
+    if values.dtype == object or len(values) < 2:
+        return len(values) < 2
+    array = values.array
+    equal = array[1:] == array[:-1]
+    same = (
+        equal.to_numpy(dtype=bool, na_value=False)
+        if isinstance(equal, pd.api.extensions.ExtensionArray)
+        else np.asarray(equal, dtype=bool)
+    )
+    missing = values.isna().to_numpy()
+    same |= missing[1:] & missing[:-1]
+    return bool(same[continues].all())
 
 
 def _first_row_of_group(groups: np.ndarray) -> np.ndarray:

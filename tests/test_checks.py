@@ -55,3 +55,18 @@ def test_where_names_row_record_and_column():
 def test_disagreement_shows_empty_values_as_empty():
     text = checks.disagreement("storeId", None, "S1", first_row="a", kind="orders")
     assert text.startswith("empty differs from 'S1' on row a, the first row of this order.")
+
+
+@pytest.mark.parametrize("dtype", ["str", "string", object])
+@pytest.mark.parametrize(
+    ("rule", "bad"),
+    [("not_raw_email", " John.Doe@Example.com "), ("not_card_number", "4111 1111 1111 1111")],
+)
+def test_pii_rules_flag_exactly_the_rows_holding_personal_data(dtype, rule, bad):
+    # Repeated values (one hash per customer, on every line) are checked once per
+    # distinct value; the flags must still land on exactly the right rows.
+    digest = "973dfe463ec85785f5f95af5ba3906eedb2d931c24e69824a89ea65dba4e813b"
+    values = [digest, bad, None, digest, "q1234rfgth", bad] * 300
+    flags = checks.RULES[rule].test(pd.Series(values, dtype=dtype, index=range(5, 1805)))
+    assert flags.index.tolist() == list(range(5, 1805))
+    assert flags.tolist() == [v != bad for v in values]
