@@ -7,7 +7,8 @@ and re-serialises and re-compresses the whole batch to check the 100 KB limit
 (O(n²) per batch). ``pack`` serialises each order once and measures the exact
 gzip bytes incrementally. Both must produce the same batch sizes; the script
 prints orders/s for each and the speed-up ratio, for small orders (the count
-limit cuts batches) and large ones (the byte limit cuts them).
+limit cuts batches) and large ones (the byte limit cuts them), and for large
+orders how many batches gzip level 1 (pack's) and level 6 (zlib's default) give.
 """
 
 from __future__ import annotations
@@ -21,10 +22,12 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout
 
-from omninb.batching import Batch, pack
+from omninb import batching
+from omninb.batching import GZIP_LEVEL, Batch, pack
 
 MAX_RECORDS, MAX_BYTES = 100, 100_000
 
@@ -57,8 +60,9 @@ def naive(orders: list[dict[str, Any]]) -> list[int]:
     sizes, current = [], []
     for order in orders:
         trial = [*current, order]
-        # level 6 as pack uses, so both must cut the batches at the same orders
-        body = gzip.compress(json.dumps(trial, separators=(",", ":")).encode(), compresslevel=6)
+        # pack's level, so both must cut the batches at the same orders
+        text = json.dumps(trial, separators=(",", ":"), ensure_ascii=False).encode()
+        body = gzip.compress(text, compresslevel=GZIP_LEVEL)
         if len(trial) > MAX_RECORDS or len(body) > MAX_BYTES:
             sizes.append(len(current))
             current = [order]
@@ -94,12 +98,27 @@ def run(label: str, orders: list[dict[str, Any]]) -> None:
     )
 
 
+def levels(orders: list[dict[str, Any]]) -> None:
+    """Batches pack makes at its level and at zlib's default 6 (same orders)."""
+    counts = {GZIP_LEVEL: len(omninb_pack(orders))}
+    with mock.patch.object(batching, "GZIP_LEVEL", 6):
+        counts[6] = len(omninb_pack(orders))
+    print(
+        "  gzip level: "
+        + ", ".join(
+            f"{lvl} -> {n} batches ({len(orders) / n:.1f} orders each)" for lvl, n in counts.items()
+        )
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--orders", type=int, default=3000)
     args = parser.parse_args()
     run("small orders (1-5 lines)", make_orders(args.orders, (1, 5)))
-    run("large orders (100-200 lines)", make_orders(args.orders, (100, 200)))
+    large = make_orders(args.orders, (100, 200))
+    run("large orders (100-200 lines)", large)
+    levels(large)
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gc
 import json
+import threading
 from datetime import UTC, datetime, timedelta, timezone
 
 import numpy as np
@@ -156,3 +157,23 @@ def test_gc_left_disabled_by_the_caller_stays_disabled():
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_concurrent_builds_leave_gc_enabled():
+    # Each build re-enables the GC only if it found it enabled: whatever the
+    # interleaving, the last one out leaves it as the first one in found it.
+    df = pd.DataFrame({"id": [str(i) for i in range(3_000)], "productId": "p", "quantity": 1})
+    barrier = threading.Barrier(4)
+    built: list[int] = []
+
+    def build() -> None:
+        barrier.wait()
+        built.append(len(payloads.from_valid(df, "orders")))
+
+    threads = [threading.Thread(target=build) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert built == [3_000] * 4
+    assert gc.isenabled()
