@@ -79,9 +79,8 @@ class ValidationReport:
         """
         if self.ok:
             return f"All {len(self.valid)} rows are valid."
-        key = record_key(self.kind)
-        bad = self.invalid[key].nunique() if key in self.invalid else 0
-        total = bad + (self.valid[key].nunique() if key in self.valid else 0)
+        bad, total = _distinct_keys(self.invalid, self.kind), _distinct_keys(self.valid, self.kind)
+        total += bad
         return (
             f"{len(self.invalid)} of {len(self.invalid) + len(self.valid)} rows "
             f"({bad} of {total} {self.kind}) are invalid. "
@@ -119,6 +118,15 @@ class ValidationReport:
         return (
             f"<p><b>Validation failed</b> — {head}</p>{shown.to_html(index=False, na_rep='')}{more}"
         )
+
+
+def _distinct_keys(frame: pd.DataFrame, kind: str) -> int:
+    """How many orders (distinct keys) a frame holds; value codes survive unhashable ids."""
+    key = record_key(kind)
+    if key not in frame:
+        return 0
+    codes = checks.value_codes(frame[key])
+    return int(np.unique(codes[codes >= 0]).size)
 
 
 def _pa_check(rule: checks.Rule) -> pa.Check:
@@ -166,7 +174,7 @@ def validate(df: pd.DataFrame, kind: str) -> ValidationReport:
     if not isinstance(df, pd.DataFrame):
         raise TypeError(f"validate expects a pandas DataFrame, not {type(df).__name__}")
     key = record_key(kind)
-    frame = df.reset_index(drop=True)  # failure cases then carry positions, whatever df's index is
+    frame = _plain(df.reset_index(drop=True))  # failure cases carry positions, whatever the index
     problems = _column_problems(frame, kind)
     # A value already reported (e.g. an empty userId) is not reported again as a disagreement.
     reported = {(pos, column) for pos, column, *_ in problems}
@@ -179,6 +187,18 @@ def validate(df: pd.DataFrame, kind: str) -> ValidationReport:
 
 
 Problem = tuple[int | None, str, str, Any, str]  # position, column, check, value, message body
+
+
+def _plain(frame: pd.DataFrame) -> pd.DataFrame:
+    """Categorical columns as plain values: the rules read values, and pandas fails to
+    hash some categories (tuples), deep inside pandera."""
+    categorical = [c for c, t in frame.dtypes.items() if isinstance(t, pd.CategoricalDtype)]
+    if not categorical:
+        return frame
+    frame = frame.copy(deep=False)
+    for column in categorical:
+        frame[column] = frame[column].astype(object)
+    return frame
 
 
 def _column_problems(frame: pd.DataFrame, kind: str) -> list[Problem]:
@@ -197,6 +217,9 @@ def _translate(cases: pd.DataFrame, kind: str) -> list[Problem]:
             out.append((None, field, "column_present", None, checks.missing_column(field, kind)))
             continue
         rule = checks.RULES[str(case["check"])]
+        if pd.isna(case["index"]):  # the check itself raised: hold back the whole column
+            out.append((None, str(case["column"]), rule.name, None, _unchecked(case)))
+            continue
         value = rule.shown(checks.plain(case["failure_case"]))
         out.append(
             (
@@ -210,11 +233,18 @@ def _translate(cases: pd.DataFrame, kind: str) -> list[Problem]:
     return out
 
 
+def _unchecked(case: dict[Any, Any]) -> str:
+    return (
+        f"{case['column']} could not be checked ({str(case['failure_case'])[:200]}), so no row "
+        "is sent; convert the column to text or numbers, or report this to the omninb maintainers."
+    )
+
+
 def _cross_row_problems(frame: pd.DataFrame, kind: str, labels: pd.Index) -> list[Problem]:
     key = record_key(kind)
     if key not in frame.columns or frame.empty:
         return []
-    groups, _ = pd.factorize(frame[key])
+    groups = checks.value_codes(frame[key])  # an unhashable id (a dict, a list) must not raise
     continues = _continues_group(groups)
     first: np.ndarray | None = None  # computed only if some column needs the full check
     out: list[Problem] = []
@@ -253,7 +283,10 @@ def _agrees_with_previous(values: pd.Series, continues: np.ndarray) -> bool:
     if values.dtype == object or len(values) < 2:
         return len(values) < 2
     array = values.array
-    equal = array[1:] == array[:-1]
+    try:
+        equal = array[1:] == array[:-1]
+    except (TypeError, ValueError):  # e.g. a categorical whose categories hold tuples
+        return False
     same = (
         equal.to_numpy(dtype=bool, na_value=False)
         if isinstance(equal, pd.api.extensions.ExtensionArray)
@@ -314,7 +347,7 @@ def _invalid_rows(problems: list[Problem], frame: pd.DataFrame, key: str) -> np.
     positions = np.array([pos for pos, *_ in problems], dtype=np.intp)
     bad[positions] = True
     if key in frame.columns and len(positions):
-        groups, _ = pd.factorize(frame[key])
+        groups = checks.value_codes(frame[key])
         bad_groups = np.unique(groups[positions])
         bad |= np.isin(groups, bad_groups[bad_groups >= 0])
     return bad
