@@ -169,6 +169,8 @@ def _not_card(series: pd.Series) -> pd.Series:
 
 
 def _explain_datetime(column: str, value: Any) -> str:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return f"{value!r} is a number, not a date and time; write it in ISO 8601 like 2022-04-25T14:30:00+09:00."
     try:
         stamp = pd.Timestamp(value)
     except (ValueError, TypeError, OverflowError):

@@ -229,6 +229,10 @@ def _prepare(frame: pd.DataFrame, mapping: Mapping[str, str], tz: str | None) ->
     return frame
 
 
+# infer_dtype answers that to_datetime(format="ISO8601") can read at once.
+_DATE_TEXTS = frozenset({"string", "datetime", "datetime64", "date", "empty"})
+
+
 def parse_datetimes(series: pd.Series, tz: str | None = None) -> pd.Series:
     """Parse a dateTime column, localising naive values to ``tz`` when given.
 
@@ -247,6 +251,10 @@ def parse_datetimes(series: pd.Series, tz: str | None = None) -> pd.Series:
         return series
     if pd.api.types.is_datetime64_dtype(series.dtype):
         return _localize(series, tz) if tz else series
+    if pd.api.types.infer_dtype(series, skipna=True) not in _DATE_TEXTS:
+        # Numbers, lists, mixed objects: pandas would read numbers as epochs (and warns
+        # that it will); they are not ISO 8601 texts, so each value is looked at alone.
+        return _parse_each(series, tz)
     try:
         parsed = pd.to_datetime(series, format="ISO8601")
     except (ValueError, TypeError, OverflowError):
@@ -268,6 +276,8 @@ def _localize(series: pd.Series, tz: str) -> pd.Series:
 def _parse_one(value: Any, tz: str | None) -> Any:
     if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NaT:
         return pd.NaT
+    if isinstance(value, int | float | np.number):
+        return value  # a number is no date: kept for validation to report
     try:
         stamp = pd.Timestamp(value)
     except (ValueError, TypeError, OverflowError):
