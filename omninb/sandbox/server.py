@@ -20,6 +20,7 @@ from omninb.sandbox.app import make_app
 from omninb.sandbox.config import Knobs, load_catalog, to_credentials
 from omninb.sandbox.gateway import Gateway
 from omninb.sandbox.store import LEDGER_COLUMNS
+from omninb.sandbox.tokens import Issued
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -147,6 +148,35 @@ class Sandbox:
 
         columns = [*LEDGER_COLUMNS, *(["record"] if with_records else [])]
         return pd.DataFrame(self._gateway.ledger_rows(with_records), columns=columns)
+
+    def issued_tokens(self) -> tuple[Issued, ...]:
+        """Every bearer token handed out so far, oldest first (read-only; for tests and audits).
+
+        Example:
+            >>> with Sandbox() as sb, sb.client() as client:  # doctest: +SKIP
+            ...     _ = client.auth["import"].token()
+            ...     [t.service for t in sb.issued_tokens()]
+            ['import']
+
+        Raises:
+            Nothing.
+        """
+        return self._gateway.tokens.issued()
+
+    def token_refusals(self) -> dict[str, int]:
+        """How many requests were answered 401 for their token, by reason (read-only).
+
+        Reasons: missing, unknown, other service, expired, api key.
+
+        Example:
+            >>> with Sandbox() as sb:
+            ...     sb.token_refusals()
+            {}
+
+        Raises:
+            Nothing.
+        """
+        return self._gateway.tokens.refusals()
 
     def close(self) -> None:
         """Stop the server and its thread; safe to call more than once.

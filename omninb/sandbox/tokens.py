@@ -9,13 +9,14 @@ import hmac
 import secrets
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from omninb.sandbox.config import Credential
 from omninb.sandbox.refusal import Refusal
 
-__all__ = ["SERVICES", "TokenStore"]
+__all__ = ["SERVICES", "Issued", "TokenStore"]
 
 SERVICES = ("import", "status")
 _PURGE_AFTER = 3600.0  # keep expired tokens an hour so a late caller hears "expired", not "unknown"
@@ -25,6 +26,25 @@ _PURGE_AFTER = 3600.0  # keep expired tokens an hour so a late caller hears "exp
 class _Grant:
     service: str
     client_id: str
+    expires_at: float
+
+
+@dataclass(frozen=True)
+class Issued:
+    """One token the sandbox handed out (for tests and audits; the value is kept out of repr).
+
+    Attributes:
+        service: "import" or "status".
+        client_id: the client it was issued to.
+        token: the bearer value.
+        issued_at: the sandbox's monotonic clock when issued.
+        expires_at: when it stops being accepted.
+    """
+
+    service: str
+    client_id: str
+    token: str = field(repr=False)
+    issued_at: float
     expires_at: float
 
 
@@ -50,6 +70,8 @@ class TokenStore:
         self._ttl = ttl
         self._clock = clock
         self._grants: dict[str, _Grant] = {}
+        self._issued: list[Issued] = []
+        self._refused: Counter[str] = Counter()
         self._lock = threading.Lock()
 
     def issue(self, service: str, client_id: str | None, client_secret: str | None) -> str:
@@ -77,7 +99,43 @@ class TokenStore:
         with self._lock:
             self._purge(now)
             self._grants[token] = _Grant(service, client.client_id, now + self._ttl)
+            self._issued.append(Issued(service, client.client_id, token, now, now + self._ttl))
         return token
+
+    def issued(self) -> tuple[Issued, ...]:
+        """Every token issued so far, oldest first (expired ones included).
+
+        Example:
+            >>> store = TokenStore([Credential("cid", "sec", ("k",))], ttl=60)
+            >>> _ = store.issue("import", "cid", "sec")
+            >>> [(i.service, i.client_id) for i in store.issued()]
+            [('import', 'cid')]
+
+        Raises:
+            Nothing.
+        """
+        with self._lock:
+            return tuple(self._issued)
+
+    def refusals(self) -> dict[str, int]:
+        """How many requests were answered 401 by ``check``, by reason.
+
+        Reasons: ``missing``, ``unknown``, ``other service``, ``expired``, ``api key``.
+
+        Example:
+            >>> TokenStore([Credential("cid", "sec", ("k",))], ttl=60).refusals()
+            {}
+
+        Raises:
+            Nothing.
+        """
+        with self._lock:
+            return dict(self._refused)
+
+    def _refuse(self, reason: str, message: str) -> Refusal:
+        with self._lock:
+            self._refused[reason] += 1
+        return Refusal(401, message)
 
     def check(self, service: str, authorization: str | None, api_key: str) -> None:
         """Accept a request whose Authorization header carries a live token of ``service``.
@@ -93,24 +151,30 @@ class TokenStore:
             Refusal: 401 for a missing, unknown, expired or foreign token, or an apiKey
                 the token's client may not use.
         """
-        grant = self._grants.get(_bearer(authorization, service))
+        try:
+            token = _bearer(authorization, service)
+        except Refusal as refusal:
+            raise self._refuse("missing", str(refusal)) from None
+        grant = self._grants.get(token)
         if grant is None:
-            raise Refusal(
-                401, f"Unknown bearer token. Request a new one from {_token_path(service)}."
+            raise self._refuse(
+                "unknown", f"Unknown bearer token. Request a new one from {_token_path(service)}."
             )
         if grant.service != service:
-            raise Refusal(
-                401,
+            raise self._refuse(
+                "other service",
                 f"This is a {grant.service} token; the {service} service needs its own "
                 f"token from {_token_path(service)}.",
             )
         if self._clock() >= grant.expires_at:
-            raise Refusal(
-                401, f"The bearer token has expired. Request a new one from {_token_path(service)}."
+            raise self._refuse(
+                "expired",
+                f"The bearer token has expired. Request a new one from {_token_path(service)}.",
             )
         if api_key not in self._clients[grant.client_id].api_keys:
-            raise Refusal(
-                401, f"Client {grant.client_id} is not allowed apiKey {api_key}. Check the apiKey."
+            raise self._refuse(
+                "api key",
+                f"Client {grant.client_id} is not allowed apiKey {api_key}. Check the apiKey.",
             )
 
     def _purge(self, now: float) -> None:
