@@ -225,7 +225,10 @@ class Journal:
         try:
             yield conn
         except BaseException:
-            conn.execute("ROLLBACK")
+            # SQLite has already rolled back after some errors (disk full): a second
+            # ROLLBACK would fail and hide the real cause from the message.
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
             raise
         conn.execute("COMMIT")
 
