@@ -110,7 +110,9 @@ def held_by_other(record: str | None) -> int | None:
     """
     if not record:
         return None
-    owner = json.loads(record)
-    mine = owner["host"] == socket.gethostname()
-    pid = int(owner["pid"])
+    try:
+        owner = json.loads(record)
+        mine, pid = owner["host"] == socket.gethostname(), int(owner["pid"])
+    except (ValueError, TypeError, KeyError):
+        return None  # unreadable: it proves no live owner, and the claim replaces it
     return pid if mine and pid != os.getpid() and _pid_alive(pid) else None
