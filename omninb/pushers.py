@@ -15,9 +15,12 @@ the next batch waiting in the throttle while the previous one is in flight.
 from __future__ import annotations
 
 import logging
+import signal
+import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -72,6 +75,28 @@ class Outcome:
     interrupted: bool = False
     too_large: list[str] = field(default_factory=list)
     fatal: BaseException | None = None
+
+
+@contextmanager
+def _interrupts_held() -> Iterator[None]:
+    """Hold a Ctrl-C back until the block ends, then raise it.
+
+    Journaling a request and tracking its worker must happen together: a
+    KeyboardInterrupt between the two would leave a request that may be on the
+    wire but that the drain never waits for. Only the main thread receives
+    SIGINT (``_thread.interrupt_main`` goes through the same handler).
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if caught:
+        raise KeyboardInterrupt
 
 
 def default_workers(method: str) -> int:
@@ -156,14 +181,16 @@ class Sender:
                 unit = retry_first.popleft() if retry_first else next(source, None)
                 if unit is None:
                     break
-                number = self.journal.begin(unit.keys, nbytes=unit.size)
-                pending[pool.submit(self._send, unit, number)] = (number, unit)
+                with _interrupts_held():
+                    number = self.journal.begin(unit.keys, nbytes=unit.size)
+                    pending[pool.submit(self._send, unit, number)] = (number, unit)
             if not pending:
                 return
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
             for fut in done:
-                self._settle(fut, *pending[fut], outcome, retry_first)
-                del pending[fut]
+                with _interrupts_held():  # settled once: journaled and then forgotten
+                    self._settle(fut, *pending[fut], outcome, retry_first)
+                    del pending[fut]
 
     def _drain(self, pending: dict[Future[Any], tuple[int, Unit]], outcome: Outcome) -> None:
         for fut in list(pending):

@@ -106,3 +106,26 @@ def test_worker_counts_reach_the_rate_with_latency():
 def test_zero_workers_is_refused():
     with pytest.raises(ValueError, match="at least 1"):
         Sender(None, None, kind="orders", mode="offline", workers=0)
+
+
+def test_a_ctrl_c_inside_a_held_block_is_raised_when_the_block_ends():
+    import _thread
+    import signal
+
+    from omninb.pushers import _interrupts_held
+
+    before = signal.getsignal(signal.SIGINT)
+    reached_end = False
+    with pytest.raises(KeyboardInterrupt), _interrupts_held():
+        _thread.interrupt_main()  # what a notebook's stop button sends
+        reached_end = True  # not interrupted halfway: journal and tracking stay together
+    assert reached_end
+    assert signal.getsignal(signal.SIGINT) is before
+
+
+def test_a_held_block_without_ctrl_c_raises_nothing():
+    from omninb.pushers import _interrupts_held
+
+    with _interrupts_held():
+        value = 1
+    assert value == 1
