@@ -22,7 +22,6 @@ import logging
 import random
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -30,10 +29,11 @@ from urllib.parse import quote, urlsplit
 import requests
 from requests.adapters import HTTPAdapter
 
+from omninb.answers import Answer, Departure, Failure, Where, server_message
 from omninb.auth import TokenAuth
 from omninb.batching import encode
 from omninb.config import HOSTS, ClientConfig
-from omninb.errors import HTTPError, error_for_status
+from omninb.errors import HTTPError
 from omninb.fields import KINDS
 from omninb.retry import RetryPolicy, decide, delay, maybe_delivered, retry_after_seconds
 from omninb.throttle import Slot, Throttle
@@ -43,52 +43,6 @@ __all__ = ["HOSTS", "Answer", "Client", "ClientConfig"]
 log = logging.getLogger("omninb.client")
 
 _IMPORT, _STATUS = "/omnichannel/api/v1", "/common-status/v1"
-
-
-@dataclass(frozen=True)
-class Answer:
-    """The API's successful answer to one import request, and how it was obtained.
-
-    Attributes:
-        status: HTTP status (2xx).
-        body: parsed JSON body (or the text if it was not JSON).
-        message: the server's message, e.g. "Total records = 2. Success = 2. Failed = 0".
-        job_id: the import job id, for the status service.
-        attempts: requests sent in all, retries included.
-        uncertain: an earlier attempt's answer was lost after sending: records may be stored twice.
-        elapsed: seconds from the first attempt leaving to this answer, retry waits included.
-        sent_at: when the first attempt left (epoch seconds), after the throttle let it go.
-    """
-
-    status: int
-    body: Any
-    message: str | None
-    job_id: str | None
-    attempts: int
-    uncertain: bool
-    elapsed: float
-    sent_at: float | None = None
-
-
-@dataclass
-class _Departure:
-    """When the first attempt of a request left: monotonic for durations, wall for reports."""
-
-    at: float | None = None
-    wall: float | None = None
-
-    def mark(self, now: float) -> None:
-        if self.at is None:
-            self.at, self.wall = now, time.time()
-
-
-@dataclass(frozen=True)
-class _Where:
-    """Where a request belongs, for error messages."""
-
-    request_no: int | None = None
-    keys: tuple[str, ...] = ()
-    job_id: str | None = None
 
 
 class Client:
@@ -222,7 +176,7 @@ class Client:
         """
         url = f"{self._import_url}/{_kind(kind)}"
         headers = {"Content-Type": "application/json", "Content-Encoding": "gzip"}
-        where = _Where(request_no, tuple(keys))
+        where = Where(request_no, tuple(keys))
         return self._send_with_auth(
             "POST",
             url,
@@ -256,7 +210,7 @@ class Client:
         """
         url = f"{self._import_url}/{_kind(kind)}/users/{quote(str(user_id), safe='')}"
         headers = {"Content-Type": "application/json"}
-        where = _Where(request_no, tuple(keys))
+        where = Where(request_no, tuple(keys))
         return self._send_with_auth(
             "PUT",
             url,
@@ -297,7 +251,7 @@ class Client:
         return {"summary": first.get("summary"), "result": events}
 
     def _status_page(self, url: str, job_id: str, params: Mapping[str, str]) -> dict[str, Any]:
-        answer = self._send_with_auth("GET", url, "status", _Where(job_id=job_id), 0, params=params)
+        answer = self._send_with_auth("GET", url, "status", Where(job_id=job_id), 0, params=params)
         if not isinstance(answer.body, dict):
             raise HTTPError(
                 f"Status answer for job {job_id} is not a JSON object",
@@ -311,14 +265,14 @@ class Client:
         return f"{self.config.url}{_IMPORT}/{quote(self.config.api_key, safe='')}"
 
     def _send_with_auth(
-        self, method: str, url: str, service: str, where: _Where, n_records: int, **kw: Any
+        self, method: str, url: str, service: str, where: Where, n_records: int, **kw: Any
     ) -> Answer:
         return self._send_with_retries(method, url, self._auth[service], where, n_records, **kw)
 
     def _send_with_retries(
-        self, method: str, url: str, auth: TokenAuth, where: _Where, n_records: int, **kw: Any
+        self, method: str, url: str, auth: TokenAuth, where: Where, n_records: int, **kw: Any
     ) -> Answer:
-        left, uncertain, attempt = _Departure(), False, 0
+        left, uncertain, attempt = Departure(), False, 0
         while True:
             attempt += 1
             retry_after, said = None, None
@@ -333,7 +287,7 @@ class Client:
                 outcome, (retry_after, said) = response.status_code, self._refusal(response)
             verdict = decide(outcome, attempt, self.config.retry)
             if not verdict.retry:
-                failure = _Failure(method, url, where, attempt, uncertain, verdict.reason)
+                failure = Failure(method, url, where, attempt, uncertain, verdict.reason)
                 raise failure.error(outcome, said)
             self._sleep(delay(attempt, self.config.retry, retry_after=retry_after, rand=self._rand))
 
@@ -341,7 +295,7 @@ class Client:
         """Read an error answer: (Retry-After seconds, server message); adapt the throttle."""
         if response.status_code == 429 and self.throttle.rate is not None:
             self.throttle.penalize()  # the throttle kept the rate, yet the server saw more
-        said = _server_message(_body(response))
+        said = server_message(_body(response))
         response.close()
         return retry_after_seconds(response.headers.get("Retry-After"), now=time.time()), said
 
@@ -352,7 +306,7 @@ class Client:
         auth: TokenAuth,
         n_records: int,
         attempt: int,
-        left: _Departure,
+        left: Departure,
         **kw: Any,
     ) -> requests.Response:
         slot = None
@@ -410,7 +364,7 @@ def _body(response: requests.Response) -> Any:
 
 
 def _answer(
-    response: requests.Response, attempts: int, uncertain: bool, left: _Departure, now: float
+    response: requests.Response, attempts: int, uncertain: bool, left: Departure, now: float
 ) -> Answer:
     body = _body(response)
     fields = body if isinstance(body, dict) else {}
@@ -425,41 +379,3 @@ def _answer(
         elapsed=now - left.at if left.at is not None else 0.0,
         sent_at=left.wall,
     )
-
-
-def _server_message(body: Any) -> str | None:
-    if isinstance(body, dict):
-        return str(body.get("message") or body.get("error") or "") or None
-    return str(body)[:300] or None
-
-
-@dataclass(frozen=True)
-class _Failure:
-    """A request given up on: builds the exception naming the request, its orders and the cause."""
-
-    method: str
-    url: str
-    where: _Where
-    attempts: int
-    uncertain: bool
-    reason: str
-
-    def error(self, outcome: int | BaseException, said: str | None) -> HTTPError:
-        status: int | None = outcome if isinstance(outcome, int) else None
-        cls = error_for_status(status)
-        what = f"{self.method} {urlsplit(self.url).path} failed: {self.reason}"
-        if isinstance(outcome, HTTPError):  # the token fetch failed: keep its class and cause
-            cls, status, said = type(outcome), outcome.status_code, outcome.server_message
-            what += f" while getting a token ({outcome.args[0].split('. ')[0]})"
-        if self.uncertain:
-            what += "; an earlier answer was lost after sending, so its records may be stored"
-        return cls(
-            what,
-            status_code=status,
-            server_message=said,
-            request_no=self.where.request_no,
-            order_ids=self.where.keys,
-            job_id=self.where.job_id,
-            attempts=self.attempts,
-            uncertain=self.uncertain,
-        )

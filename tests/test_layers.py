@@ -16,7 +16,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "omninb"
 # Each module may import only from its own or earlier layers.
 LAYERS: list[set[str]] = [
     {"errors", "fields", "reasons", "fingerprint", "throttle", "result"},
-    {"pii", "retry", "pos", "batching", "journal"},
+    {"pii", "retry", "pos", "batching", "journal", "answers"},
     {"config", "checks", "auth"},
     {"schemas"},
     {"payloads"},
