@@ -143,15 +143,12 @@ def push_file(
 def _column_map(path: str | None) -> dict[str, str] | None:
     if not path:
         return None
+    from omninb.pos import load_mapping
+
     try:
-        mapping = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise ConfigError(f"--columns {path}: cannot read a JSON object from it ({exc}).") from exc
-    if not isinstance(mapping, dict) or not all(isinstance(v, str) for v in mapping.values()):
-        raise ConfigError(
-            f'--columns {path} must hold a JSON object such as {{"TransactionID": "id"}}.'
-        )
-    return mapping
+        return load_mapping(path)
+    except OSError as exc:
+        raise ConfigError(f"--columns {path}: cannot read it ({exc}).") from exc
 
 
 def _client(args: argparse.Namespace) -> Any:

@@ -145,3 +145,21 @@ def test_sigkill_mid_push_then_the_same_command_loses_nothing(tmp_path):
     assert len(repeated) <= 3 * 100  # at most the in-flight requests (3 batch workers)
     assert repeated <= uncertain_keys(journal)  # and the journal says they may be duplicates
     assert "800 of 800 orders sent" in again.stdout
+
+
+@pytest.mark.parametrize(
+    ("mapping", "said"),
+    [(None, "cannot read it"), ("not json", "is not valid JSON"), ('["id"]', "JSON object")],
+)
+def test_an_unreadable_column_map_is_a_clear_error_and_nothing_is_sent(tmp_path, mapping, said):
+    with omninb.Sandbox(rate_limit=None) as sb:
+        path = export(tmp_path, orders(5))
+        target = tmp_path / "map.json"
+        if mapping is None:
+            target.unlink()
+        else:
+            target.write_text(mapping)
+        done = run(sb, command(sb, path, "--rate", "none"))
+        assert sb.ledger().empty
+    assert done.returncode != 0
+    assert "map.json" in done.stderr and said in done.stderr
