@@ -6,7 +6,9 @@ dashboard) read:
 - ``requests``: one row per HTTP request (``request, orders, bytes, status,
   jobId, message, success, failed, attempts, uncertain, sent_at, elapsed``).
   ``success``/``failed`` are parsed from the API's
-  ``"Total records = N. Success = S. Failed = F"`` message.
+  ``"Total records = N. Success = S. Failed = F"`` message. ``sent_at`` is when
+  an answered request left (after the throttle let it go); for a request given
+  up on, it is when the request was journaled, just before its first attempt.
 - ``orders``: one row per order that entered the push (``id, request, jobId,
   state, uncertain``); ``state`` is ``sent`` (the API answered 2xx for its
   latest request), ``failed`` (the API refused it or never answered after every
